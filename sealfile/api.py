@@ -1,0 +1,293 @@
+"""The public Python API; the CLI is a thin layer over these functions.
+
+Everything cryptographic about an existing file comes from its metadata; the
+config only supplies creation rules (for new files) and store settings.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping as TMapping, Sequence
+
+from .cipher import Cipher, DataKey
+from .config import Config, CreationRule, find_config, load_config, merge_selector, split_list
+from .datakey import parse_decryption_order, recover_data_key, wrap_data_key
+from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, SealfileError)
+from .keys import KeyContext, MasterKey, now_rfc3339, provider
+from .mac import mac_aad
+from .metadata import LAYOUT_311, LAYOUT_313, Metadata
+from .selectors import KINDS, Selector
+from .stores import format_for_path, store_for
+from .tree import Mapping, to_python
+from .treecrypt import decrypt_documents, encrypt_documents
+from .treepath import get_path, parse_path
+from .fileio import atomic_write, read_input
+
+__all__ = ["encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "DecryptedFile",
+           "decrypt_tree", "resolve_keys", "FLAG_KEY_ORDER"]
+
+#: order in which keys given on the command line are put into their one group
+FLAG_KEY_ORDER = ("kms", "gcp_kms", "hckms", "azure_kv", "pgp", "hc_vault", "age")
+_AUTO = object()
+_VERSION_FOR_LAYOUT = {LAYOUT_311: "3.11.0", LAYOUT_313: "3.13.2"}
+
+
+def _config(config: Any, env: TMapping[str, str]) -> Config:
+    if isinstance(config, Config):
+        return config
+    if config is False:
+        return Config()
+    if config is None or config is _AUTO:
+        return load_config(find_config(env=env))
+    return load_config(os.fspath(config))
+
+
+def _ctx(env: TMapping[str, str] | None) -> KeyContext:
+    return KeyContext(dict(os.environ) if env is None else dict(env))
+
+
+def resolve_keys(specs: Sequence[tuple[str, Any]]) -> list[MasterKey]:
+    """Turn (key type, spec) pairs from the CLI or a rule into key objects."""
+    return [provider(type_name).parse(spec) for type_name, spec in specs]
+
+
+def _flag_specs(recipients: TMapping[str, Any]) -> list[tuple[str, Any]]:
+    specs: list[tuple[str, Any]] = []
+    for type_name in FLAG_KEY_ORDER:
+        value = recipients.get(type_name)
+        if value is None:
+            continue
+        items = split_list(value) if isinstance(value, str) else list(value)
+        specs.extend((type_name, item) for item in items)
+    unknown = set(recipients) - set(FLAG_KEY_ORDER)
+    if unknown:
+        raise SealfileError(f"unknown key type(s): {', '.join(sorted(unknown))}")
+    return specs
+
+
+def encrypt_data(
+    data: bytes,
+    *,
+    input_type: str,
+    output_type: str | None = None,
+    filename: str | None = None,
+    recipients: TMapping[str, Any] | None = None,
+    age: str | Sequence[str] | None = None,
+    pgp: str | Sequence[str] | None = None,
+    key_groups: Sequence[Sequence[MasterKey]] | None = None,
+    shamir_threshold: int | None = None,
+    config: Any = _AUTO,
+    mac_only_encrypted: bool | None = None,
+    layout: str = LAYOUT_311,
+    indent: int | None = None,
+    env: TMapping[str, str] | None = None,
+    **selectors: str | None,
+) -> bytes:
+    """Encrypt plaintext ``data`` (in ``input_type`` format) and return the encrypted file.
+
+    Keys come from ``age``/``pgp``/``recipients``/``key_groups`` when given,
+    else from the creation rule that matches ``filename`` in the config.
+    Selector keyword arguments are the six sops options (``encrypted_regex=...``).
+    """
+    bad = set(selectors) - set(KINDS)
+    if bad:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(bad))}")
+    env_map = dict(os.environ) if env is None else dict(env)
+    cfg = _config(config, env_map)
+    rule: CreationRule | None = cfg.rule_for(filename or "") if cfg.rules is not None else None
+    in_store = store_for(input_type, **_store_opts(cfg, input_type, indent))
+    out_fmt = output_type or input_type
+    out_store = store_for(out_fmt, **_store_opts(cfg, out_fmt, indent))
+
+    docs = in_store.load_plain(data)
+    if in_store.has_metadata(docs):
+        raise AlreadyEncrypted(
+            "The file you have provided contains a top-level entry called 'sops', or for dotenv "
+            "files a key starting with 'sops_'. This is reserved for sops metadata: the file may "
+            "already be encrypted; use 'sealfile edit' to change it")
+    if not docs:
+        raise EmptyDocument("cannot encrypt an empty file: at least one document is needed")
+
+    flag = dict(recipients or {})
+    if age:
+        flag["age"] = age
+    if pgp:
+        flag["pgp"] = pgp
+    if key_groups is not None:
+        groups = [list(g) for g in key_groups]
+    elif flag:
+        groups = [resolve_keys(_flag_specs(flag))]
+    elif rule is not None and rule.key_groups:
+        groups = [resolve_keys(g) for g in rule.key_groups]
+    else:
+        raise ConfigError("config file not found, or has no creation rules, and no keys provided "
+                          "through command line options")
+    if not any(groups):
+        raise ConfigError("no keys to encrypt the data key for")
+    threshold = shamir_threshold if shamir_threshold else (rule.shamir_threshold if rule else 0)
+
+    binary = input_type == "binary"
+    selector = None if binary else (merge_selector(selectors, rule) or Selector())
+    mac_only = False if binary else bool(mac_only_encrypted or (rule.mac_only_encrypted if rule else False))
+
+    data_key = DataKey.generate()
+    entries = wrap_data_key(groups, data_key, threshold, _ctx(env_map))
+    cipher = Cipher(data_key)
+    digest = encrypt_documents(docs, cipher, selector or Selector(), mac_only)
+    meta = Metadata(key_groups=entries, shamir_threshold=threshold, selector=selector,
+                    mac_only_encrypted=mac_only, version=_VERSION_FOR_LAYOUT.get(layout, "3.11.0"),
+                    layout=layout)
+    _seal_mac(meta, cipher, digest)
+    return out_store.dump_encrypted(docs, meta.to_tree(empty_group_lists_as_null=out_fmt in ("json", "binary")))
+
+
+def _seal_mac(meta: Metadata, cipher: Cipher, digest: str) -> None:
+    meta.lastmodified = now_rfc3339()
+    meta.mac = cipher.encrypt_bytes(digest.encode(), "str", mac_aad(meta.lastmodified))
+
+
+def _store_opts(cfg: Config, fmt: str, indent: int | None) -> dict[str, Any]:
+    opts = cfg.store_options(fmt)
+    if indent is not None and fmt in ("yaml", "json", "binary"):
+        opts["indent"] = indent
+    return opts
+
+
+class DecryptedFile:
+    """A decrypted tree with what is needed to write it back encrypted (edit, set...)."""
+
+    def __init__(self, docs: list[Mapping], metadata: Metadata, cipher: Cipher, data_key: DataKey) -> None:
+        self.docs = docs
+        self.metadata = metadata
+        self.cipher = cipher
+        self.data_key = data_key
+
+    def reencrypt(self, store: Any, *, json_nulls: bool = False) -> bytes:
+        """Encrypt the (possibly edited) tree again with the same data key and IV stash."""
+        meta = self.metadata
+        digest = encrypt_documents(self.docs, self.cipher, meta.selector or Selector(), meta.mac_only_encrypted)
+        _seal_mac(meta, self.cipher, digest)
+        return store.dump_encrypted(self.docs, meta.to_tree(empty_group_lists_as_null=json_nulls))
+
+
+def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
+                 decryption_order: str | Sequence[str] | None = None,
+                 env: TMapping[str, str] | None = None, config: Any = False) -> DecryptedFile:
+    """Parse and decrypt; the result can be re-encrypted with the same key."""
+    env_map = dict(os.environ) if env is None else dict(env)
+    cfg = _config(config, env_map)
+    store = store_for(input_type, **cfg.store_options(input_type))
+    docs, meta_tree = store.load_encrypted(data)
+    meta = Metadata.from_tree(meta_tree)
+    order = _order(decryption_order, env_map)
+    data_key = recover_data_key(meta.key_groups, meta.shamir_threshold, _ctx(env_map), order)
+    cipher = Cipher(data_key)
+    digest = decrypt_documents(docs, cipher, meta.selector or Selector(), meta.mac_only_encrypted)
+    if not ignore_mac:
+        _check_mac(meta, cipher, digest)
+    return DecryptedFile(docs, meta, cipher, data_key)
+
+
+def _order(decryption_order: str | Sequence[str] | None, env: TMapping[str, str]) -> tuple[str, ...]:
+    if decryption_order is None:
+        decryption_order = env.get("SEALFILE_DECRYPTION_ORDER") or env.get("SOPS_DECRYPTION_ORDER")
+    if isinstance(decryption_order, str):
+        return parse_decryption_order(decryption_order) or ("age", "pgp")
+    if decryption_order:
+        return parse_decryption_order(",".join(decryption_order)) or ("age", "pgp")
+    return ("age", "pgp")
+
+
+def _check_mac(meta: Metadata, cipher: Cipher, digest: str) -> None:
+    from .errors import DecryptError
+
+    if meta.mac == "":
+        raise MacMismatch(f"MAC mismatch. File has no MAC, computed {digest}")
+    try:
+        stored, _ = cipher.decrypt_bytes(meta.mac, mac_aad(meta.lastmodified))
+    except DecryptError:
+        raise MacMismatch("Cannot decrypt MAC: the MAC does not authenticate with this file's data key "
+                          "and lastmodified time") from None
+    if stored.decode("ascii", "replace") != digest:
+        raise MacMismatch("MAC mismatch: the file's values do not match its MAC (the file was "
+                          "modified without sealfile or sops, or values were moved or removed)")
+
+
+def decrypt_data(data: bytes, *, input_type: str, output_type: str | None = None,
+                 extract: str | Sequence[str | int] | None = None, ignore_mac: bool = False,
+                 decryption_order: str | Sequence[str] | None = None, indent: int | None = None,
+                 env: TMapping[str, str] | None = None, config: Any = False) -> bytes:
+    """Decrypt an encrypted file's bytes; return the plaintext file (or the extracted part)."""
+    env_map = dict(os.environ) if env is None else dict(env)
+    cfg = _config(config, env_map)
+    result = decrypt_tree(data, input_type=input_type, ignore_mac=ignore_mac,
+                          decryption_order=decryption_order, env=env_map, config=cfg)
+    out_fmt = output_type or input_type
+    out_store = store_for(out_fmt, **_store_opts(cfg, out_fmt, indent))
+    if extract is not None:
+        path = parse_path(extract) if isinstance(extract, str) else list(extract)
+        node = get_path(result.docs[0] if result.docs else Mapping(), path)
+        if isinstance(node, str):
+            return node.encode("utf-8", "surrogateescape")
+        return out_store.dump_value(node)
+    return out_store.dump_plain(result.docs)
+
+
+def _resolve_types(path: str, input_type: str | None, output_type: str | None,
+                   filename_override: str | None) -> tuple[str, str]:
+    """As sops: each side is its flag or else the format of the file name's extension."""
+    name = filename_override or ("" if path in ("-", "/dev/stdin") else path)
+    return input_type or format_for_path(name), output_type or format_for_path(name)
+
+
+def encrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_place: bool = False,
+                 input_type: str | None = None, output_type: str | None = None,
+                 filename_override: str | None = None, **options: Any) -> bytes:
+    """Encrypt a file; write it in place or to ``output`` when asked; return the encrypted bytes."""
+    p = os.fspath(path)
+    fmt_in, fmt_out = _resolve_types(p, input_type, output_type, filename_override)
+    try:
+        out = encrypt_data(read_input(p), input_type=fmt_in, output_type=fmt_out,
+                           filename=filename_override or p, **options)
+    except SealfileError as exc:
+        raise exc.with_path(p)
+    if in_place:
+        atomic_write(p, out)
+    elif output:
+        atomic_write(output, out)
+    return out
+
+
+def decrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_place: bool = False,
+                 input_type: str | None = None, output_type: str | None = None,
+                 filename_override: str | None = None, **options: Any) -> str | bytes:
+    """Decrypt a file; return ``str`` for text formats and ``bytes`` for binary output."""
+    p = os.fspath(path)
+    fmt_in, fmt_out = _resolve_types(p, input_type, output_type, filename_override)
+    try:
+        out = decrypt_data(read_input(p), input_type=fmt_in, output_type=fmt_out, **options)
+    except SealfileError as exc:
+        raise exc.with_path(p)
+    if in_place:
+        atomic_write(p, out, new_file_mode=0o600)
+    elif output:
+        atomic_write(output, out, new_file_mode=0o600)
+    if fmt_out == "binary":
+        return out
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        return out
+
+
+def load(path: str | os.PathLike[str], **options: Any) -> Any:
+    """Decrypted data of a file as plain Python objects (dicts, lists, scalars).
+
+    Multi-document YAML returns the first document, like ``--extract``.
+    """
+    p = os.fspath(path)
+    fmt = options.pop("input_type", None) or format_for_path(p)
+    try:
+        result = decrypt_tree(read_input(p), input_type=fmt, **options)
+    except SealfileError as exc:
+        raise exc.with_path(p)
+    return to_python(result.docs[0]) if result.docs else {}

@@ -1,0 +1,179 @@
+"""The ``ENC[AES256_GCM,...]`` value codec (sops's ``aes/cipher.go``).
+
+Every value is serialised to bytes with a type tag, encrypted under the data
+key with AES-256-GCM, a fresh 32-byte IV and the value's path as additional
+data.  The instance keeps the (path, type, plaintext) -> IV stash of values
+it decrypted so that re-encrypting an unchanged value yields the identical
+token: that is what keeps ``edit`` diffs to the lines that really changed.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import os
+import re
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .errors import DecryptError, EncryptError
+from .gofmt import format_f
+from .tree import Comment, Timestamp
+
+IV_SIZE = 32
+TAG_SIZE = 16
+_TOKEN = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.S)
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class DataKey:
+    """32 secret bytes whose repr never shows them."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != 32:
+            raise ValueError("a data key is 32 bytes")
+        self._raw = bytes(raw)
+
+    @classmethod
+    def generate(cls) -> "DataKey":
+        return cls(os.urandom(32))
+
+    @property
+    def raw(self) -> bytes:
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DataKey) and other._raw == self._raw
+
+    def __hash__(self) -> int:
+        return hash(self._raw)
+
+    def __repr__(self) -> str:
+        return "DataKey(<redacted>)"
+
+
+def is_token(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("ENC[AES256_GCM,data:") and _TOKEN.match(value) is not None
+
+
+def plaintext_of(value: Any) -> tuple[bytes, str]:
+    """The bytes sops encrypts and hashes for a leaf, and its type tag."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape"), "str"
+    if isinstance(value, bool):
+        return (b"True" if value else b"False"), "bool"
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise EncryptError("unknown type: uint64 (integer out of int64 range)")
+        return str(value).encode(), "int"
+    if isinstance(value, float):
+        return format_f(value).encode(), "float"
+    if isinstance(value, Timestamp):
+        return value.rfc3339().encode(), "time"
+    if isinstance(value, Comment):
+        return value.text.encode("utf-8", "surrogateescape"), "comment"
+    raise EncryptError(f"unknown type: {type(value).__name__}")
+
+
+def _parse_float(text: str) -> float:
+    t = text.strip()
+    low = t.lower()
+    if low in ("+inf", "inf", "+infinity", "infinity"):
+        return math.inf
+    if low in ("-inf", "-infinity"):
+        return -math.inf
+    if low == "nan":
+        return math.nan
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", t):
+        raise ValueError("bad float")
+    return float(t)
+
+
+def value_of(plaintext: bytes, type_tag: str) -> Any:
+    """Turn decrypted bytes back into a typed leaf."""
+    text = plaintext.decode("utf-8", "surrogateescape")
+    if type_tag == "str":
+        return text
+    if type_tag == "int":
+        if not _INT.match(text):
+            raise DecryptError("Error decrypting value: invalid int plaintext")
+        return int(text)
+    if type_tag == "float":
+        try:
+            return _parse_float(text)
+        except ValueError:
+            raise DecryptError("Error decrypting value: invalid float plaintext") from None
+    if type_tag == "bool":
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise DecryptError("Error decrypting value: invalid bool plaintext")
+    if type_tag == "time":
+        try:
+            return Timestamp.parse_rfc3339(text)
+        except ValueError:
+            raise DecryptError("Error decrypting value: invalid time plaintext") from None
+    if type_tag == "comment":
+        return Comment(text)
+    raise DecryptError(f"Unknown datatype: {type_tag}")
+
+
+def _b64decode(s: str) -> bytes:
+    try:
+        return base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        raise DecryptError("Error decrypting value: invalid base64 in ENC[] token") from None
+
+
+class Cipher:
+    """AES-256-GCM over typed values, bound to one data key."""
+
+    def __init__(self, data_key: DataKey) -> None:
+        self._aead = AESGCM(data_key.raw)
+        self._stash: dict[tuple[str, str, bytes], bytes] = {}
+
+    def encrypt(self, value: Any, aad: str) -> str:
+        if value == "" and isinstance(value, str):
+            return ""  # sops never encrypts an empty string
+        plaintext, type_tag = plaintext_of(value)
+        return self.encrypt_bytes(plaintext, type_tag, aad)
+
+    def encrypt_bytes(self, plaintext: bytes, type_tag: str, aad: str) -> str:
+        stash_key = (aad, type_tag, plaintext)
+        iv = self._stash.get(stash_key)
+        if iv is None:
+            iv = os.urandom(IV_SIZE)
+        sealed = self._aead.encrypt(iv, plaintext, aad.encode("utf-8", "surrogateescape"))
+        data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
+        b64 = base64.b64encode
+        return (f"ENC[AES256_GCM,data:{b64(data).decode()},iv:{b64(iv).decode()},"
+                f"tag:{b64(tag).decode()},type:{type_tag}]")
+
+    def decrypt_bytes(self, token: str, aad: str) -> tuple[bytes, str]:
+        m = _TOKEN.match(token) if isinstance(token, str) else None
+        if m is None:
+            raise DecryptError("value is not in sops' ENC[] data format")
+        data_s, iv_s, tag_s, type_tag = m.groups()
+        data, iv, tag = _b64decode(data_s), _b64decode(iv_s), _b64decode(tag_s)
+        if not iv:
+            raise DecryptError("Error decrypting value: empty IV")
+        try:
+            plaintext = self._aead.decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
+        except (InvalidTag, ValueError):
+            raise DecryptError("Could not decrypt with AES_GCM: cipher: message authentication failed") from None
+        self._stash[(aad, type_tag, plaintext)] = iv
+        return plaintext, type_tag
+
+    def decrypt(self, token: str, aad: str) -> Any:
+        if token == "":
+            return ""
+        plaintext, type_tag = self.decrypt_bytes(token, aad)
+        return value_of(plaintext, type_tag)

@@ -1,0 +1,162 @@
+"""The commands: each parses its flags and calls one API function."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .. import api
+from ..errors import ConflictingParameters, FileMissing
+from ..fileio import atomic_write
+from ..selectors import KINDS
+from .options import decrypt_options, io_options, key_options, selector_options
+
+
+def _settings(ctx: click.Context, config_path: str | None, indent: int | None,
+              mac_only: bool | None = None) -> dict[str, Any]:
+    """Merge per-command values with the global ones given before the command."""
+    glob = ctx.find_root().params
+    return {
+        "config": config_path or glob.get("config_path") or None,
+        "indent": indent if indent is not None else glob.get("indent"),
+        "mac_only": bool(mac_only or glob.get("mac_only_encrypted")),
+    }
+
+
+def _check_io(file: str | None, in_place: bool, output: str | None) -> str:
+    if in_place and output:
+        raise ConflictingParameters("Error: cannot operate on both --output and --in-place")
+    if file is None or file == "-":
+        if in_place:
+            raise ConflictingParameters("Error: cannot use --in-place with standard input")
+        return "-"
+    return file
+
+
+def _emit(data: bytes, in_place: bool, output: str | None, path: str, mode: int | None) -> None:
+    if in_place:
+        atomic_write(path, data)
+    elif output:
+        atomic_write(output, data, new_file_mode=mode)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output: str | None,
+                input_type: str | None, output_type: str | None, filename_override: str | None,
+                config_path: str | None, indent: int | None, age: str | None, pgp: str | None,
+                shamir_secret_sharing_threshold: int | None, mac_only_encrypted: bool | None,
+                **selectors: str | None) -> None:
+    path = _check_io(file, in_place, output)
+    if path == "-" and not filename_override:
+        raise ConflictingParameters("Error: encrypting standard input needs --filename-override "
+                                    "to choose the format and the creation rule")
+    settings = _settings(ctx, config_path, indent, mac_only_encrypted)
+    from ..fileio import read_input
+
+    fmt_in, fmt_out = api._resolve_types(path, input_type, output_type, filename_override)
+    name = filename_override or path
+    try:
+        data = read_input(path)
+        out = api.encrypt_data(
+            data, input_type=fmt_in, output_type=fmt_out, filename=name, age=age, pgp=pgp,
+            shamir_threshold=shamir_secret_sharing_threshold, config=settings["config"] or None,
+            mac_only_encrypted=settings["mac_only"], indent=settings["indent"],
+            **{k: v for k, v in selectors.items() if k in KINDS})
+    except api.SealfileError as exc:
+        raise exc.with_path(None if path == "-" else path)
+    _emit(out, in_place, output, path, None)
+
+
+def run_decrypt(ctx: click.Context, file: str | None, *, in_place: bool, output: str | None,
+                input_type: str | None, output_type: str | None, filename_override: str | None,
+                config_path: str | None, indent: int | None, extract: str | None, ignore_mac: bool,
+                decryption_order: str | None) -> None:
+    path = _check_io(file, in_place, output)
+    settings = _settings(ctx, config_path, indent)
+    from ..fileio import read_input
+
+    fmt_in, fmt_out = api._resolve_types(path, input_type, output_type, filename_override)
+    try:
+        data = read_input(path)
+        out = api.decrypt_data(data, input_type=fmt_in, output_type=fmt_out, extract=extract,
+                               ignore_mac=ignore_mac, decryption_order=decryption_order,
+                               indent=settings["indent"], config=_decrypt_config(settings["config"]))
+    except api.SealfileError as exc:
+        raise exc.with_path(None if path == "-" else path)
+    _emit(out, in_place, output, path, 0o600)
+
+
+def _decrypt_config(explicit: str | None) -> Any:
+    """Decryption reads the config only for store settings; an explicit one must load."""
+    return explicit if explicit else None
+
+
+@click.command("encrypt")
+@io_options
+@key_options
+@selector_options
+@click.argument("file", required=False)
+@click.pass_context
+def encrypt(ctx: click.Context, file: str | None, **kw: Any) -> None:
+    """Encrypt FILE (values only; keys and structure stay readable)."""
+    run_encrypt(ctx, file, **kw)
+
+
+@click.command("decrypt")
+@io_options
+@decrypt_options
+@click.argument("file", required=False)
+@click.pass_context
+def decrypt(ctx: click.Context, file: str | None, **kw: Any) -> None:
+    """Decrypt FILE (or standard input) to standard output."""
+    run_decrypt(ctx, file, **kw)
+
+
+@click.command("legacy", hidden=True)
+@click.option("-e", "--encrypt", "do_encrypt", is_flag=True)
+@click.option("-d", "--decrypt", "do_decrypt", is_flag=True)
+@io_options
+@key_options
+@selector_options
+@decrypt_options
+@click.argument("file", required=False)
+@click.pass_context
+def legacy(ctx: click.Context, file: str | None, do_encrypt: bool, do_decrypt: bool,
+           extract: str | None, ignore_mac: bool, decryption_order: str | None, **kw: Any) -> None:
+    """sops's original flag style: ``-e``/``-d`` (helm-secrets and old scripts use it)."""
+    if do_encrypt and do_decrypt:
+        raise ConflictingParameters("Error: cannot use --encrypt and --decrypt together")
+    if do_encrypt:
+        run_encrypt(ctx, file, **kw)
+        return
+    if do_decrypt:
+        keep = ("in_place", "output", "input_type", "output_type", "filename_override", "config_path", "indent")
+        run_decrypt(ctx, file, extract=extract, ignore_mac=ignore_mac, decryption_order=decryption_order,
+                    **{k: kw[k] for k in keep})
+        return
+    if file is None:
+        click.echo(ctx.find_root().get_help())
+        return
+    raise FileMissing("editing files (sealfile FILE / sealfile edit) is not available in this "
+                      "version; use encrypt and decrypt", path=file, exit_code=1)
+
+
+@click.command("keygen")
+@click.option("-o", "--output", metavar="FILE", help="Write the identity to FILE (mode 0600).")
+def keygen(output: str | None) -> None:
+    """Generate an age identity (like age-keygen); the recipient goes to stderr."""
+    from ..keys.age import generate_identity
+    from ..keys.base import now_rfc3339
+
+    secret, recipient = generate_identity()
+    text = f"# created: {now_rfc3339()}\n# public key: {recipient}\n{secret}\n".encode()
+    if output:
+        atomic_write(output, text, new_file_mode=0o600)
+        click.echo(f"Public key: {recipient}", err=True)
+    else:
+        if not sys.stdout.isatty():
+            click.echo(f"Public key: {recipient}", err=True)
+        sys.stdout.buffer.write(text)

@@ -1,0 +1,57 @@
+"""Flags shared by several commands, defined once (as sops names them)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from ..selectors import KINDS
+
+FORMAT_CHOICE = click.Choice(["yaml", "json", "dotenv", "ini", "binary"])
+
+
+def _compose(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def apply(f: Any) -> Any:
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+
+    return apply
+
+
+def _env(name: str) -> list[str]:
+    return ["SEALFILE_" + name, "SOPS_" + name]
+
+
+io_options = _compose(
+    click.option("-i", "--in-place", is_flag=True, help="Write the result back to the file."),
+    click.option("--output", metavar="FILE", help="Write the result to FILE instead of stdout."),
+    click.option("--input-type", type=FORMAT_CHOICE, help="Format of the input (default: from the extension)."),
+    click.option("--output-type", type=FORMAT_CHOICE, help="Format of the output (default: from the extension)."),
+    click.option("--filename-override", metavar="NAME",
+                 help="Use NAME for format detection and rule matching (e.g. for stdin)."),
+    click.option("--config", "config_path", metavar="FILE", help="Config file to use instead of searching."),
+    click.option("--indent", type=int, help="Indentation of YAML and JSON output."),
+)
+
+key_options = _compose(
+    click.option("--age", "-a", metavar="RECIPIENTS", envvar=_env("AGE_RECIPIENTS"),
+                 help="Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)."),
+    click.option("--pgp", "-p", metavar="FINGERPRINTS", envvar=_env("PGP_FP"),
+                 help="Comma-separated PGP fingerprints."),
+    click.option("--shamir-secret-sharing-threshold", type=int, default=None,
+                 help="Number of key groups needed to decrypt."),
+)
+
+selector_options = _compose(
+    *[click.option("--" + kind.replace("_", "-"), kind, metavar="S", default=None,
+                   help=f"Set {kind} for this file.") for kind in KINDS],
+    click.option("--mac-only-encrypted", is_flag=True, default=None, help="MAC only the encrypted values."),
+)
+
+decrypt_options = _compose(
+    click.option("--extract", metavar="PATH", help='Print only this part of the tree, e.g. \'["a"]["b"][0]\'.'),
+    click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt)."),
+    click.option("--decryption-order", envvar=_env("DECRYPTION_ORDER"), metavar="TYPES",
+                 help="Comma-separated key types to try first (default: age,pgp)."),
+)

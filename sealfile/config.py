@@ -1,0 +1,226 @@
+"""``.sealfile.yaml`` / ``.sops.yaml``: finding it, and choosing a creation rule.
+
+Found the way sops finds its config: an explicit path, else the first config
+file in the current directory or one of its parents (not the target file's
+directory).  At each level ``.sealfile.yaml`` wins over ``.sops.yaml`` so a
+repository can move over without deleting the file other tools read.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping as TMapping, Sequence
+
+from .errors import ConfigError, SealfileError
+from .selectors import KINDS, compile_re2, pick, Selector
+
+CONFIG_NAMES = (".sealfile.yaml", ".sops.yaml")
+MAX_LEVELS = 100
+
+#: flat rule fields -> metadata key type
+FLAT_KEY_FIELDS = {
+    "kms": "kms",
+    "gcp_kms": "gcp_kms",
+    "hckms": "hckms",
+    "azure_keyvault": "azure_kv",
+    "pgp": "pgp",
+    "hc_vault_transit_uri": "hc_vault",
+    "age": "age",
+}
+#: key_groups fields -> metadata key type
+GROUP_KEY_FIELDS = {
+    "kms": "kms",
+    "gcp_kms": "gcp_kms",
+    "hckms": "hckms",
+    "azure_keyvault": "azure_kv",
+    "pgp": "pgp",
+    "hc_vault": "hc_vault",
+    "age": "age",
+}
+
+KeySpec = tuple[str, Any]  # (metadata key type, spec as written in the config or on the CLI)
+
+
+@dataclass(frozen=True)
+class CreationRule:
+    path_regex: str | None = None
+    key_groups: tuple[tuple[KeySpec, ...], ...] = ()
+    shamir_threshold: int = 0
+    selector_options: TMapping[str, str] = field(default_factory=dict)
+    mac_only_encrypted: bool = False
+    options: TMapping[str, Any] = field(default_factory=dict)  # e.g. aws_profile, for key sources
+
+    def matches(self, name: str) -> bool:
+        if not self.path_regex:
+            return True
+        return compile_re2(self.path_regex, "path_regex").search(name) is not None
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    rules: list[CreationRule] | None = None  # None: the file has no creation_rules key
+    stores: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def store_options(self, fmt: str) -> dict[str, Any]:
+        section = {"binary": "json_binary"}.get(fmt, fmt)
+        opts = self.stores.get(section) or {}
+        out: dict[str, Any] = {}
+        if fmt in ("yaml", "json", "binary") and isinstance(opts.get("indent"), int):
+            out["indent"] = opts["indent"]
+        return out
+
+    def rule_for(self, file_path: str) -> CreationRule | None:
+        """First matching rule; None when the config has no rules at all.
+
+        A config that has rules but none matching is an error even when keys
+        come from the command line, as with sops.
+        """
+        if self.rules is None:
+            return None
+        name = os.path.abspath(file_path)
+        if self.path:
+            base = os.path.dirname(os.path.abspath(self.path))
+            prefix = base.rstrip(os.sep) + os.sep
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+        for rule in self.rules:
+            if rule.matches(name):
+                return rule
+        raise ConfigError("error loading config: no matching creation rules found", path=self.path)
+
+
+def find_config(start: str | None = None, env: TMapping[str, str] | None = None) -> str | None:
+    env = os.environ if env is None else env
+    explicit = env.get("SEALFILE_CONFIG") or env.get("SOPS_CONFIG")
+    if explicit:
+        return explicit
+    directory = os.path.abspath(start or os.getcwd())
+    for _ in range(MAX_LEVELS):
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return None
+
+
+def load_config(path: str | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", path=path) from None
+    return parse_config(data, path)
+
+
+def parse_config(data: bytes, path: str | None = None) -> Config:
+    from .stores import store_for
+    from .tree import to_python
+
+    try:
+        docs = store_for("yaml").load_plain(data)
+    except SealfileError as exc:
+        raise ConfigError(f"error loading config: {exc.message}", path=path) from None
+    raw = to_python(docs[0]) if docs else {}
+    if not isinstance(raw, dict):
+        raise ConfigError("error loading config: the file is not a mapping", path=path)
+    cfg = Config(path=path)
+    stores = raw.get("stores") or {}
+    if isinstance(stores, dict):
+        cfg.stores = {k: v for k, v in stores.items() if isinstance(v, dict)}
+    if "creation_rules" in raw:
+        rules = raw.get("creation_rules") or []
+        if not isinstance(rules, list):
+            raise ConfigError("error loading config: creation_rules is not a list", path=path)
+        cfg.rules = [_parse_rule(r, i, path) for i, r in enumerate(rules)]
+    return cfg
+
+
+def _parse_rule(raw: Any, index: int, path: str | None) -> CreationRule:
+    where = f"creation rule {index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"error loading config: {where} is not a mapping", path=path)
+    try:
+        selector = pick({k: raw.get(k) for k in KINDS}, where=where)
+    except ConfigError as exc:
+        raise ConfigError(f"error loading config: {exc.message}", path=path) from None
+    regex = raw.get("path_regex")
+    if regex not in (None, ""):
+        try:
+            compile_re2(str(regex), "path_regex")
+        except ConfigError as exc:
+            raise ConfigError(exc.message, path=path) from None
+    threshold = raw.get("shamir_threshold") or 0
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
+        raise ConfigError(f"error loading config: shamir_threshold of {where} is not a number", path=path)
+    groups_raw = raw.get("key_groups")
+    if groups_raw:
+        if not isinstance(groups_raw, list):
+            raise ConfigError(f"error loading config: key_groups of {where} is not a list", path=path)
+        groups = tuple(_dedupe(_group_specs(g, where, path)) for g in groups_raw)
+    else:
+        flat: list[KeySpec] = []
+        for fld, type_name in FLAT_KEY_FIELDS.items():
+            flat.extend((type_name, item) for item in split_list(raw.get(fld)))
+        groups = (tuple(_dedupe(flat)),) if flat else ()
+    return CreationRule(
+        path_regex=str(regex) if regex not in (None, "") else None,
+        key_groups=groups,
+        shamir_threshold=threshold,
+        selector_options={selector.kind: selector.value} if selector else {},
+        mac_only_encrypted=bool(raw.get("mac_only_encrypted")),
+        options={k: raw[k] for k in ("aws_profile",) if k in raw},
+    )
+
+
+def _group_specs(raw: Any, where: str, path: str | None) -> list[KeySpec]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"error loading config: a key group of {where} is not a mapping", path=path)
+    specs: list[KeySpec] = []
+    for fld, type_name in GROUP_KEY_FIELDS.items():
+        items = raw.get(fld) or []
+        if isinstance(items, str):
+            items = split_list(items)
+        if not isinstance(items, list):
+            raise ConfigError(f"error loading config: {fld} in a key group of {where} is not a list", path=path)
+        specs.extend((type_name, item.strip() if isinstance(item, str) else item) for item in items)
+    for nested in raw.get("merge") or []:
+        specs.extend(_group_specs(nested, where, path))
+    return specs
+
+
+def _dedupe(specs: Sequence[KeySpec]) -> tuple[KeySpec, ...]:
+    seen: set[str] = set()
+    out = []
+    for type_name, spec in specs:
+        marker = f"{type_name}\0{spec!r}"
+        if marker not in seen:
+            seen.add(marker)
+            out.append((type_name, spec))
+    return tuple(out)
+
+
+def split_list(value: Any) -> list[str]:
+    """A comma-separated string or a YAML list of strings, trimmed, empty items dropped."""
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(i).strip() for i in items if str(i).strip()]
+
+
+def merge_selector(cli: TMapping[str, str | None], rule: CreationRule | None) -> Selector | None:
+    """CLI values override the rule's field by field; two selectors in force is exit 8."""
+    merged = dict(rule.selector_options) if rule else {}
+    for kind in KINDS:
+        if cli.get(kind):
+            merged[kind] = cli[kind]  # type: ignore[assignment]
+    try:
+        return pick(merged, where="selectors")
+    except ConfigError as exc:
+        raise SealfileError(f"Error: {exc.message.split(': ', 1)[-1]}", exit_code=8) from None

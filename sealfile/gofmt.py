@@ -1,0 +1,83 @@
+"""Go's float formatting, which sops's plaintexts and outputs depend on.
+
+Python's ``repr`` already yields the shortest digits that round-trip (the same
+digits Go's ``FormatFloat(v, fmt, -1, 64)`` picks); only the layout differs.
+"""
+from __future__ import annotations
+
+import math
+
+
+def _digits_exp(x: float) -> tuple[str, int]:
+    """Shortest significant digits and decimal exponent: x = 0.d1d2... * 10**exp."""
+    r = repr(abs(x))
+    if "e" in r or "E" in r:
+        mant, exp_s = r.lower().split("e")
+        exp = int(exp_s)
+    else:
+        mant, exp = r, 0
+    if "." in mant:
+        ip, fp = mant.split(".")
+    else:
+        ip, fp = mant, ""
+    digits = (ip + fp).lstrip("0")
+    # position of the decimal point relative to the start of ip+fp
+    point = len(ip) + exp
+    lead = len(ip + fp) - len((ip + fp).lstrip("0"))
+    point -= lead
+    digits = digits.rstrip("0") or "0"
+    return digits, point
+
+
+def format_f(x: float) -> str:
+    """``strconv.FormatFloat(x, 'f', -1, 64)``: positional, never an exponent."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    sign = "-" if math.copysign(1.0, x) < 0 else ""
+    if x == 0:
+        return sign + "0"
+    digits, point = _digits_exp(x)
+    if point <= 0:
+        return sign + "0." + "0" * (-point) + digits
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return sign + digits[:point] + "." + digits[point:]
+
+
+def _format_e(digits: str, point: int, sign: str, min_exp_digits: int) -> str:
+    exp = point - 1
+    mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    es = "-" if exp < 0 else "+"
+    return f"{sign}{mant}e{es}{abs(exp):0{min_exp_digits}d}"
+
+
+def format_g(x: float) -> str:
+    """``strconv.FormatFloat(x, 'g', -1, 64)`` (what go-yaml writes for floats)."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    sign = "-" if math.copysign(1.0, x) < 0 else ""
+    if x == 0:
+        return sign + "0"
+    digits, point = _digits_exp(x)
+    exp = point - 1
+    eprec = 6  # Go uses precision 6 for the %e decision when formatting shortest
+    if exp < -4 or exp >= eprec:
+        return _format_e(digits, point, sign, 2)
+    return format_f(x)
+
+
+def format_json(x: float) -> str:
+    """``encoding/json``'s float64 encoding (ES6 style); raises on Inf/NaN."""
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError("unsupported value: " + format_f(x))
+    a = abs(x)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        sign = "-" if x < 0 else ""
+        digits, point = _digits_exp(x)
+        s = _format_e(digits, point, sign, 1)
+        return s
+    return format_f(x)

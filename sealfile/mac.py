@@ -1,0 +1,45 @@
+"""The message authentication code over a file's plaintext values (spec §3).
+
+SHA-512 of every leaf's plaintext bytes in walk order, stored as an uppercase
+hex string encrypted like a value, with the normalised ``lastmodified`` as
+additional data.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .errors import MetadataError
+
+#: SHA-256("sops"): prefix of the hash when only encrypted values are covered
+MAC_ONLY_ENCRYPTED_PREFIX = bytes.fromhex("8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69")
+
+_LASTMOD = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})\Z"
+)
+
+
+class MacHasher:
+    """Accumulates the digest while the walk visits leaves."""
+
+    def __init__(self, mac_only_encrypted: bool = False) -> None:
+        self._h = hashlib.sha512()
+        self.mac_only_encrypted = mac_only_encrypted
+        if mac_only_encrypted:
+            self._h.update(MAC_ONLY_ENCRYPTED_PREFIX)
+
+    def add(self, plaintext: bytes, encrypted: bool) -> None:
+        if encrypted or not self.mac_only_encrypted:
+            self._h.update(plaintext)
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest().upper()
+
+
+def mac_aad(lastmodified: str) -> str:
+    """sops parses ``lastmodified`` as RFC 3339 and formats it again with whole seconds."""
+    m = _LASTMOD.match(lastmodified or "")
+    if not m:
+        raise MetadataError("invalid lastmodified timestamp in sops metadata (expected RFC 3339)")
+    zone = m.group(2)
+    return m.group(1) + ("Z" if zone in ("Z", "+00:00", "-00:00") else zone)

@@ -1,0 +1,225 @@
+"""The ``sops`` metadata block: what it holds, how it is read and written.
+
+Stores hand over the block as a generic :class:`~sealfile.tree.Mapping`; this
+module gives it meaning.  Writing keeps the layout a file already has (sops
+3.11 struct order or 3.13 alphabetical order) so rewrites diff minimally.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import MetadataError
+from .keys import COLLECT_ORDER, KeyEntry, entry_from_metadata
+from .selectors import DEFAULT_SUFFIX, KINDS, Selector
+from .tree import Comment, Mapping
+
+#: the sops release whose output layout sealfile writes by default
+SOPS_VERSION = "3.11.0"
+LAYOUT_311 = "3.11"
+LAYOUT_313 = "3.13"
+
+_TOP_311 = ("shamir_threshold", "key_groups", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age",
+            "lastmodified", "mac", "pgp", *KINDS, "mac_only_encrypted", "version")
+_GROUP_311 = ("pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age")
+_ALWAYS_IN_GROUP = ("hc_vault", "age")  # sops 3.11 writes these even when empty
+_SEMVER = re.compile(r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z")
+_CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
+
+
+@dataclass
+class Metadata:
+    key_groups: list[list[KeyEntry]] = field(default_factory=list)
+    shamir_threshold: int = 0
+    lastmodified: str = ""
+    mac: str = ""
+    selector: Selector | None = field(default_factory=Selector)
+    mac_only_encrypted: bool = False
+    version: str = SOPS_VERSION
+    layout: str = LAYOUT_311
+
+    # -- reading ---------------------------------------------------------
+    @classmethod
+    def from_tree(cls, tree: Mapping) -> "Metadata":
+        raw = _plain(tree)
+        if not isinstance(raw, dict):
+            raise MetadataError("sops metadata is not a mapping")
+        meta = cls(layout=_detect_layout(tree))
+        meta.version = _version(raw.get("version"))
+        meta.lastmodified = _str(raw.get("lastmodified"), "lastmodified")
+        meta.mac = _str(raw.get("mac"), "mac")
+        meta.shamir_threshold = _int(raw.get("shamir_threshold"), "shamir_threshold")
+        meta.mac_only_encrypted = _bool(raw.get("mac_only_encrypted"), "mac_only_encrypted")
+        sels = [(k, raw[k]) for k in KINDS if raw.get(k) not in (None, "")]
+        if len(sels) > 1:
+            raise MetadataError("sops metadata sets more than one of " + ", ".join(k for k, _ in sels))
+        meta.selector = Selector(sels[0][0], str(sels[0][1])) if sels else Selector()
+        if meta.selector.is_regex:
+            try:
+                meta.selector.compiled()
+            except Exception:
+                raise MetadataError(f"invalid {meta.selector.kind} in sops metadata") from None
+        flat = _group_from(raw)
+        if flat:
+            meta.key_groups = [flat]
+        else:
+            groups = raw.get("key_groups") or []
+            if not isinstance(groups, list):
+                raise MetadataError("key_groups in sops metadata is not a list")
+            meta.key_groups = [_group_from(g if isinstance(g, dict) else {}) for g in groups]
+        if not any(meta.key_groups):
+            raise MetadataError("No keys found in file")
+        return meta
+
+    # -- writing ---------------------------------------------------------
+    def to_tree(self, *, empty_group_lists_as_null: bool = False) -> Mapping:
+        """The block as a Mapping in this file's layout.
+
+        ``empty_group_lists_as_null`` reproduces sops 3.11's JSON quirk of
+        writing the always-present empty ``hc_vault``/``age`` lists of a key
+        group as ``null``.
+        """
+        sorted_layout = self.layout == LAYOUT_313
+        fields: dict[str, Any] = {}
+        if self.shamir_threshold:
+            fields["shamir_threshold"] = self.shamir_threshold
+        if len(self.key_groups) > 1:
+            fields["key_groups"] = [self._group_tree(g, empty_group_lists_as_null) for g in self.key_groups]
+        elif self.key_groups:
+            for type_name, entries in _by_type(self.key_groups[0]).items():
+                fields[type_name] = [self._entry_tree(e) for e in entries]
+        fields["lastmodified"] = self.lastmodified
+        fields["mac"] = self.mac
+        if self.selector is not None:
+            fields[self.selector.kind] = self.selector.value
+        if self.mac_only_encrypted:
+            fields["mac_only_encrypted"] = True
+        fields["version"] = self.version
+        order = sorted(fields) if sorted_layout else [k for k in _TOP_311 if k in fields]
+        return _mapping((k, fields[k]) for k in order)
+
+    def _group_tree(self, group: list[KeyEntry], null_empty: bool) -> Mapping:
+        by_type = _by_type(group)
+        items = []
+        for type_name in _GROUP_311:
+            entries = by_type.get(type_name, [])
+            if entries:
+                items.append((type_name, [self._entry_tree(e) for e in entries]))
+            elif type_name in _ALWAYS_IN_GROUP:
+                items.append((type_name, None if null_empty else []))
+        if self.layout == LAYOUT_313:
+            items.sort(key=lambda kv: kv[0])
+        return _mapping(items)
+
+    def _entry_tree(self, entry: KeyEntry) -> Mapping:
+        items = entry.key.to_metadata(entry.enc, entry.created_at)
+        if self.layout == LAYOUT_313:
+            items = sorted(items, key=lambda kv: kv[0])
+        return _mapping(items, sort_nested=self.layout == LAYOUT_313)
+
+
+def _by_type(group: list[KeyEntry]) -> dict[str, list[KeyEntry]]:
+    out: dict[str, list[KeyEntry]] = {}
+    for entry in group:
+        out.setdefault(entry.key.type_name, []).append(entry)
+    return out
+
+
+def _group_from(raw: dict) -> list[KeyEntry]:
+    group: list[KeyEntry] = []
+    for type_name in COLLECT_ORDER:
+        entries = raw.get(type_name) or []
+        if not isinstance(entries, list):
+            raise MetadataError(f"{type_name} in sops metadata is not a list")
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise MetadataError(f"malformed {type_name} entry in sops metadata")
+            created = entry.get("created_at")
+            if created is not None and not _CREATED.match(str(created)):
+                raise MetadataError(f"invalid created_at in {type_name} entry of sops metadata")
+            try:
+                group.append(entry_from_metadata(type_name, entry))
+            except (KeyError, TypeError, ValueError):
+                raise MetadataError(f"malformed {type_name} entry in sops metadata") from None
+    return group
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node if not isinstance(k, Comment)}
+    if isinstance(node, list):
+        return [_plain(v) for v in node if not isinstance(v, Comment)]
+    if hasattr(node, "rfc3339"):  # an unquoted YAML timestamp: sops 3.11 accepts it
+        return node.rfc3339(with_nanos=True)
+    return node
+
+
+def _mapping(items: Any, sort_nested: bool = False) -> Mapping:
+    out = Mapping()
+    for k, v in items:
+        if isinstance(v, dict):
+            v = _mapping(sorted(v.items()) if sort_nested else v.items())
+        out.append([k, v])
+    return out
+
+
+def _str(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MetadataError(f"{name} in sops metadata is not a string")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if value in (None, ""):
+        return 0
+    if isinstance(value, bool):
+        raise MetadataError(f"{name} in sops metadata is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():  # dotenv/INI store it as text
+        return int(value)
+    raise MetadataError(f"{name} in sops metadata is not an integer")
+
+
+def _bool(value: Any, name: str) -> bool:
+    if value in (None, ""):
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise MetadataError(f"{name} in sops metadata is not a boolean")
+
+
+def _version(value: Any) -> str:
+    if value is None or value == "":
+        raise MetadataError("invalid sops version in metadata: Version string empty")
+    text = str(value)
+    if text.startswith("1.") or _SEMVER.match(text):
+        return text
+    raise MetadataError("invalid sops version in metadata: No Major.Minor.Patch elements found")
+
+
+def _detect_layout(tree: Mapping) -> str:
+    """3.13 writes every metadata mapping sorted; 3.11 uses Go struct order."""
+    keys = [k for k, _ in tree if isinstance(k, str)]
+    if keys != sorted(keys):
+        return LAYOUT_311
+    order_311 = [k for k in _TOP_311 if k in keys]
+    if keys != order_311:
+        return LAYOUT_313
+    for entry in tree.get("age") or []:
+        if isinstance(entry, Mapping):
+            names = [k for k, _ in entry]
+            if names[:2] == ["enc", "recipient"]:
+                return LAYOUT_313
+    return LAYOUT_311
+
+
+def default_selector() -> Selector:
+    return Selector("unencrypted_suffix", DEFAULT_SUFFIX)

@@ -1,0 +1,100 @@
+"""Encrypting and decrypting whole documents, computing the MAC on the way.
+
+One walk does both jobs, so a file is traversed once per operation.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .cipher import Cipher, is_token, plaintext_of, value_of
+from .errors import DecryptError, EncryptError
+from .mac import MacHasher
+from .selectors import Selector
+from .tree import Comment, Mapping
+from .walk import walk
+
+
+def _check_keys(docs: list[Mapping]) -> None:
+    """sops refuses non-string mapping keys when encrypting (exit 23)."""
+    stack: list[Any] = list(docs)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            for k, v in node:
+                if not isinstance(k, (str, Comment)):
+                    raise EncryptError(f"mapping key of type {type(k).__name__} is not a string; "
+                                       "sops can only encrypt string keys")
+                stack.append(v)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def encrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
+                      mac_only_encrypted: bool = False) -> str:
+    """Encrypt ``docs`` in place; return the MAC digest (uppercase hex)."""
+    _check_keys(docs)
+    hasher = MacHasher(mac_only_encrypted)
+    comment_regex = selector.compiled() if selector.kind == "unencrypted_comment_regex" else None
+
+    def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
+        if is_comment:
+            if not encrypt or value.text == "":
+                return value
+            token = cipher.encrypt(value, aad)
+            if comment_regex is not None and comment_regex.search(token):
+                raise EncryptError("an encrypted comment matches unencrypted_comment_regex; "
+                                   "choose a regex that cannot match ENC[...] text")
+            return Comment(token)
+        try:
+            plaintext, type_tag = plaintext_of(value)
+        except EncryptError as exc:
+            raise EncryptError(f"cannot encrypt value at {aad}: {exc.message}") from None
+        hasher.add(plaintext, encrypt)
+        if not encrypt or plaintext == b"" and type_tag == "str":
+            return value
+        return cipher.encrypt_bytes(plaintext, type_tag, aad)
+
+    walk(docs, selector, visit, list_comments_as_items=True)
+    return hasher.hexdigest()
+
+
+def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
+                      mac_only_encrypted: bool = False) -> str:
+    """Decrypt ``docs`` in place; return the MAC digest recomputed from the plaintext."""
+    hasher = MacHasher(mac_only_encrypted)
+
+    def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
+        if is_comment:
+            if encrypt and is_token(value.text):
+                try:
+                    return Comment(_comment_text(cipher, value.text, aad))
+                except DecryptError:
+                    return value  # sops keeps an undecryptable comment as it is
+            return value
+        if not encrypt:
+            plaintext, _ = plaintext_of(value)
+            hasher.add(plaintext, False)
+            return value
+        if value == "":
+            return value
+        if not isinstance(value, str):
+            raise DecryptError(f"value at {aad} is not encrypted (expected an ENC[] string, "
+                               f"found {type(value).__name__})")
+        if not is_token(value):
+            raise DecryptError(f"value at {aad} is not in sops' ENC[] data format")
+        try:
+            plaintext, type_tag = cipher.decrypt_bytes(value, aad)
+        except DecryptError as exc:
+            raise DecryptError(f"could not decrypt value at {aad}: {exc.message}") from None
+        result = value_of(plaintext, type_tag)
+        if type_tag != "comment":
+            hasher.add(plaintext_of(result)[0], True)
+        return result
+
+    walk(docs, selector, visit)
+    return hasher.hexdigest()
+
+
+def _comment_text(cipher: Cipher, token: str, aad: str) -> str:
+    value = cipher.decrypt(token, aad)
+    return value.text if isinstance(value, Comment) else str(value)
