@@ -29,8 +29,8 @@ class KeyContext:
     run (e.g. every age identity file) however many keys it unwraps.
     """
 
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cache: dict[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """A setting by its sops name, with ``SEALFILE_`` aliases for ``SOPS_`` names."""
