@@ -1,0 +1,290 @@
+"""The JSON store: sops's token-based reader and its ``json.Indent`` writer (spec §5.5).
+
+Reading uses the C-accelerated stdlib decoder with ``object_pairs_hook`` so
+key order and duplicate keys survive (sops keeps ``{"a":1,"a":2}`` as two
+items).  Numbers follow sops 3.11's output: every JSON number was a float64
+there, so integers become ``int`` only while a float64 holds them exactly
+(|n| < 2^53, identical plaintext bytes in 3.11 and 3.13); larger integers and
+``-0`` become floats, which is how ``9007199254740993`` decrypts to ``…992``.
+
+Writing reproduces Go's ``encoding/json`` byte for byte: HTML-safe escaping,
+``\\ufffd`` for invalid UTF-8, ES6 float formatting and ``json.Indent`` layout.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from typing import Any
+
+from ..errors import EmitError, MetadataError, MetadataNotFound, ParseError
+from ..gofmt import format_json
+from ..tree import Comment, Mapping, Timestamp
+
+__all__ = ["JsonStore", "decode_go_utf8", "parse_object", "encode_json", "go_json_bytes", "indent_unit"]
+
+_GO_REPLACE = "sealfile-go-utf8-replace"
+
+
+def _go_replace(exc: UnicodeError) -> tuple[str, int]:
+    """Go replaces each byte of an invalid UTF-8 sequence by one U+FFFD."""
+    assert isinstance(exc, UnicodeDecodeError)
+    return "\ufffd", exc.start + 1
+
+
+codecs.register_error(_GO_REPLACE, _go_replace)
+
+
+def decode_go_utf8(data: bytes) -> str:
+    """Text of ``data`` with invalid UTF-8 replaced the way Go's JSON decoder does."""
+    return data.decode("utf-8", _GO_REPLACE)
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+_EXACT_INT_LIMIT = 2**53
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_JSON_SPACE = " \t\n\r"
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> Mapping:
+    return Mapping([[k, v] for k, v in pairs])
+
+
+def _parse_int(text: str) -> int | float:
+    if len(text) < 16:  # below 10^15 < 2^53: exact as float64, so keep an int
+        return -0.0 if text == "-0" else int(text)
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ParseError("a JSON number is out of the float64 range")
+    if len(text) < 20 and -_EXACT_INT_LIMIT < int(text) < _EXACT_INT_LIMIT:
+        return int(text)
+    return value  # sops 3.11 read every number as float64
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ParseError("a JSON number is out of the float64 range")
+    return value
+
+
+def _reject_constant(text: str) -> Any:
+    raise ParseError("NaN and Infinity are not valid JSON")
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs,
+    parse_int=_parse_int,
+    parse_float=_parse_float,
+    parse_constant=_reject_constant,
+)
+
+
+def _fix_surrogates(node: Any) -> Any:
+    """Go decodes an unpaired ``\\udXXX`` escape to U+FFFD; Python keeps the lone surrogate."""
+    if isinstance(node, str):
+        return _SURROGATES.sub("\ufffd", node)
+    if isinstance(node, Mapping):
+        for pair in node:
+            pair[0] = _fix_surrogates(pair[0])
+            pair[1] = _fix_surrogates(pair[1])
+        return node
+    if isinstance(node, list):
+        node[:] = [_fix_surrogates(v) for v in node]
+    return node
+
+
+def parse_object(data: bytes, *, strict: bool) -> Mapping:
+    """The top-level JSON object of ``data``.
+
+    sops reads plaintext with a streaming decoder that stops after the closing
+    brace (trailing text is ignored); encrypted files go through
+    ``json.Unmarshal`` first, which rejects it (``strict``).
+    """
+    text = decode_go_utf8(data)
+    start = len(text) - len(text.lstrip(_JSON_SPACE))
+    if start == len(text):
+        raise ParseError("the JSON input is empty")
+    if text[start] != "{":
+        raise ParseError("the JSON top level must be an object")
+    try:
+        obj, end = _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ParseError("JSON nesting is too deep") from None
+    if strict and text[end:].strip(_JSON_SPACE):
+        raise ParseError("invalid JSON: extra data after the top-level object")
+    if _SURROGATE_ESCAPE.search(text):
+        _fix_surrogates(obj)
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# writing
+
+_quote = json.encoder.encode_basestring  # Go's escapes for '"', '\\' and controls (\b \f since Go 1.22)
+_HTML = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def indent_unit(indent: int | None) -> str:
+    """sops's ``stores.json.indent``: absent or -1 is a tab, N is N spaces."""
+    if indent is None or indent == -1:
+        return "\t"
+    if indent < -1:
+        raise EmitError("JSON indentation smaller than -1 is not accepted")
+    return " " * indent
+
+
+def _scalar(node: Any) -> str:
+    if node is None:
+        return "null"
+    if node is True:
+        return "true"
+    if node is False:
+        return "false"
+    if isinstance(node, int):
+        return str(node)
+    if isinstance(node, float):
+        try:
+            return format_json(node)
+        except ValueError:
+            raise EmitError("JSON cannot represent the float values Inf and NaN") from None
+    if isinstance(node, Timestamp):
+        return '"' + node.rfc3339() + '"'
+    raise EmitError(f"cannot encode a value of type {type(node).__name__} as JSON")
+
+
+def encode_json(node: Any, indent: str | None) -> str:
+    """Go's encoding of a tree node: ``json.Indent`` layout with ``indent``, or compact when None.
+
+    Comments are dropped (JSON has none).  The result has no trailing newline.
+    """
+    parts: list[str] = []
+    append = parts.append
+    colon = ":" if indent is None else ": "
+    unit = indent or ""
+
+    def enc(value: Any, nl: str | None) -> None:
+        if isinstance(value, str):
+            append(_quote(value))
+            return
+        if isinstance(value, dict):  # plain dicts from callers building metadata by hand
+            value = Mapping([[k, v] for k, v in value.items()])
+        if isinstance(value, Mapping):
+            items = [(k, v) for k, v in value if not isinstance(k, Comment)]
+            if not items:
+                append("{}")
+                return
+            inner = None if nl is None else nl + unit
+            sep = "," if inner is None else "," + inner
+            append("{" if inner is None else "{" + inner)
+            first = True
+            for k, v in items:
+                if not first:
+                    append(sep)
+                first = False
+                if not isinstance(k, str):
+                    raise EmitError("JSON object keys must be strings")
+                append(_quote(k))
+                append(colon)
+                enc(v, inner)
+            append("}" if nl is None else nl + "}")
+        elif isinstance(value, list):
+            elems = [v for v in value if not isinstance(v, Comment)]
+            if not elems:
+                append("[]")
+                return
+            inner = None if nl is None else nl + unit
+            sep = "," if inner is None else "," + inner
+            append("[" if inner is None else "[" + inner)
+            first = True
+            for v in elems:
+                if not first:
+                    append(sep)
+                first = False
+                enc(v, inner)
+            append("]" if nl is None else nl + "]")
+        else:
+            append(_scalar(value))
+
+    try:
+        enc(node, None if indent is None else "\n")
+    except RecursionError:
+        raise EmitError("the tree is nested too deeply for JSON") from None
+    out = "".join(parts)
+    for char, escape in _HTML:
+        if char in out:
+            out = out.replace(char, escape)
+    return out
+
+
+def go_json_bytes(text: str) -> bytes:
+    """UTF-8 bytes; invalid bytes (lone surrogates) only occur inside strings and become ``\\ufffd``."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub(r"\\ufffd", text).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+
+
+class JsonStore:
+    """JSON files; the metadata is a ``"sops"`` object appended as the last key."""
+
+    name = "json"
+
+    def __init__(self, indent: int | None = None) -> None:
+        self.indent = indent
+
+    def load_plain(self, data: bytes) -> list[Mapping]:
+        return [parse_object(data, strict=False)]
+
+    def load_encrypted(self, data: bytes) -> tuple[list[Mapping], Mapping]:
+        doc = parse_object(data, strict=True)
+        metadata: Mapping | None = None
+        for key, value in doc:
+            if key != "sops":
+                continue
+            # json.Unmarshal decodes a repeated key into the same struct: fields
+            # merge, and a null resets the pointer.
+            if value is None:
+                metadata = None
+            elif not isinstance(value, Mapping):
+                raise MetadataError("the sops metadata is not a JSON object")
+            elif metadata is None:
+                metadata = Mapping([list(p) for p in value])
+            else:
+                for k, v in value:
+                    metadata.set(k, v)
+        if metadata is None:
+            raise MetadataNotFound("sops metadata not found")
+        body = Mapping([pair for pair in doc if pair[0] != "sops"])
+        return [body], metadata
+
+    def dump_plain(self, docs: list[Mapping]) -> bytes:
+        if not docs:
+            raise EmitError("there is no document to write")
+        return go_json_bytes(encode_json(docs[0], indent_unit(self.indent)) + "\n")
+
+    def dump_encrypted(self, docs: list[Mapping], metadata: Mapping) -> bytes:
+        if not docs:
+            raise EmitError("there is no document to write")
+        doc = Mapping(list(docs[0]))
+        doc.append(["sops", metadata])
+        return self.dump_plain([doc])
+
+    def dump_value(self, node: Any) -> bytes:
+        """sops prints an extracted map as a document, anything else without a newline."""
+        if isinstance(node, Mapping):
+            return self.dump_plain([node])
+        if isinstance(node, str):
+            return node.encode("utf-8", "surrogateescape")
+        return go_json_bytes(encode_json(node, indent_unit(self.indent)))
+
+    def has_metadata(self, docs: list[Mapping]) -> bool:
+        return bool(docs) and any(k == "sops" for k, _ in docs[0])
