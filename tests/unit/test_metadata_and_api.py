@@ -90,7 +90,7 @@ def test_api_round_trip_and_load(key_env, tmp_path):
 def test_api_errors_are_typed(key_env, tmp_path):
     key, env = key_env
     with pytest.raises(EmptyDocument):
-        sealfile.encrypt_data(b"", input_type="dotenv", age=key.recipient, config=False, env=env)
+        sealfile.encrypt_data(b"", input_type="yaml", age=key.recipient, config=False, env=env)
     blob = sealfile.encrypt_data(b"A=1\n", input_type="dotenv", age=key.recipient, config=False, env=env)
     with pytest.raises(AlreadyEncrypted):
         sealfile.encrypt_data(blob, input_type="dotenv", age=key.recipient, config=False, env=env)
