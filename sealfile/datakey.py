@@ -114,7 +114,7 @@ def _report(groups: list[tuple[int, bool, list[tuple[str, str]]]], threshold: in
         lines.append(f"Group {index}: {'SUCCESS' if ok else 'FAILED'}")
         for name, reason in failures if not ok else []:
             lines.append(f"  {name}: FAILED")
-            wrapped = textwrap.wrap(reason, 70) or [""]
+            wrapped = textwrap.wrap(reason, 70, break_long_words=False, break_on_hyphens=False) or [""]
             lines.append(f"    - | {wrapped[0]}")
             lines.extend(f"      | {w}" for w in wrapped[1:])
     lines.append("")
