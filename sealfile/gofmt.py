@@ -29,15 +29,23 @@ def _digits_exp(x: float) -> tuple[str, int]:
     return digits, point
 
 
-def format_f(x: float) -> str:
-    """``strconv.FormatFloat(x, 'f', -1, 64)``: positional, never an exponent."""
+def _special(x: float) -> str | None:
+    """Go's text for NaN, infinities and (signed) zero, which every format shares."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "+Inf" if x > 0 else "-Inf"
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
     if x == 0:
-        return sign + "0"
+        return "-0" if math.copysign(1.0, x) < 0 else "0"
+    return None
+
+
+def format_f(x: float) -> str:
+    """``strconv.FormatFloat(x, 'f', -1, 64)``: positional, never an exponent."""
+    special = _special(x)
+    if special is not None:
+        return special
+    sign = "-" if x < 0 else ""
     digits, point = _digits_exp(x)
     if point <= 0:
         return sign + "0." + "0" * (-point) + digits
@@ -55,13 +63,10 @@ def _format_e(digits: str, point: int, sign: str, min_exp_digits: int) -> str:
 
 def format_g(x: float) -> str:
     """``strconv.FormatFloat(x, 'g', -1, 64)`` (what go-yaml writes for floats)."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
-    if x == 0:
-        return sign + "0"
+    special = _special(x)
+    if special is not None:
+        return special
+    sign = "-" if x < 0 else ""
     digits, point = _digits_exp(x)
     exp = point - 1
     eprec = 6  # Go uses precision 6 for the %e decision when formatting shortest
