@@ -1,0 +1,83 @@
+"""The YAML store: sops's ``stores/yaml`` for sealfile.
+
+Reading lives in :mod:`.yaml_reader` (with :mod:`.yaml_goparse` for files
+with comments), writing in :mod:`.yaml_emitter`; this class only knows where
+the ``sops`` metadata sits in a YAML file: under the top-level ``sops`` key,
+read from the first document and written as the last key of every document.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..errors import ExitCode, MetadataError, MetadataNotFound, ParseError
+from ..tree import Comment, Mapping
+from .yaml_emitter import emit_documents, emit_value
+from .yaml_reader import ENCRYPTED, PLAIN, decode_text, read_documents
+
+__all__ = ["YamlStore"]
+
+SOPS_KEY = "sops"
+
+
+def _strip_comments(node: Any) -> Any:
+    """Metadata without comment items (sops decodes it into typed structs)."""
+    if isinstance(node, Mapping):
+        return Mapping([[k, _strip_comments(v)] for k, v in node if not isinstance(k, Comment)])
+    if isinstance(node, list):
+        return [_strip_comments(v) for v in node if not isinstance(v, Comment)]
+    return node
+
+
+class YamlStore:
+    """Reads and writes YAML exactly as sops 3.11 does; ``indent`` is ``stores.yaml.indent``."""
+
+    name: ClassVar[str] = "yaml"
+
+    def __init__(self, indent: int = 4) -> None:
+        # sops: 0 (unset) means 4, a negative value is refused when writing, 1 or >9 become 2
+        self.indent = 4 if indent is None else int(indent)
+
+    def load_plain(self, data: bytes) -> list[Mapping]:
+        """Documents of a plaintext file; an empty file has none (the caller refuses it, exit 92)."""
+        if not data:
+            return []
+        docs = read_documents(decode_text(data), PLAIN)
+        if not docs:
+            raise ParseError("yaml: the input holds no YAML document (EOF)")
+        return docs
+
+    def load_encrypted(self, data: bytes) -> tuple[list[Mapping], Mapping]:
+        """Documents without their ``sops`` keys, and the first document's ``sops`` mapping.
+
+        A file that does not parse fails with exit code 1 here (sops's decrypt
+        path reports "Error unmarshalling input yaml", exit 1), not 2.
+        """
+        try:
+            docs = read_documents(decode_text(data), ENCRYPTED) if data else []
+        except ParseError as exc:
+            raise ParseError(f"Error unmarshalling input yaml: {exc.message}",
+                             exit_code=ExitCode.GENERIC) from None
+        metadata = docs[0].get(SOPS_KEY) if docs else None
+        if not isinstance(metadata, Mapping):
+            if metadata is None:
+                raise MetadataNotFound("sops metadata not found")
+            raise MetadataError("Error unmarshalling input yaml: the sops metadata is not a mapping")
+        for doc in docs:
+            doc[:] = [item for item in doc if not (isinstance(item[0], str) and item[0] == SOPS_KEY)]
+        return docs, _strip_comments(metadata)
+
+    def dump_plain(self, docs: list[Mapping]) -> bytes:
+        """Documents separated by ``---`` lines, laid out as go-yaml's encoder does for sops."""
+        return emit_documents(docs, self.indent)
+
+    def dump_encrypted(self, docs: list[Mapping], metadata: Mapping) -> bytes:
+        """Like :meth:`dump_plain`, with ``sops: metadata`` as the last key of every document."""
+        return emit_documents(docs, self.indent, metadata)
+
+    def dump_value(self, node: Any) -> bytes:
+        """An extracted subtree as its own document (sops uses ``yaml.Marshal``: indent 4)."""
+        return emit_value(node)
+
+    def has_metadata(self, docs: list[Mapping]) -> bool:
+        """A top-level ``sops`` key in any document means the file is already encrypted."""
+        return any(doc.find(SOPS_KEY) >= 0 for doc in docs)
