@@ -232,7 +232,7 @@ def decrypt_data(data: bytes, *, input_type: str, output_type: str | None = None
     return out_store.dump_plain(result.docs)
 
 
-def _resolve_types(path: str, input_type: str | None, output_type: str | None,
+def resolve_types(path: str, input_type: str | None, output_type: str | None,
                    filename_override: str | None) -> tuple[str, str]:
     """As sops: each side is its flag or else the format of the file name's extension."""
     name = filename_override or ("" if path in ("-", "/dev/stdin") else path)
@@ -244,7 +244,7 @@ def encrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
                  filename_override: str | None = None, **options: Any) -> bytes:
     """Encrypt a file; write it in place or to ``output`` when asked; return the encrypted bytes."""
     p = os.fspath(path)
-    fmt_in, fmt_out = _resolve_types(p, input_type, output_type, filename_override)
+    fmt_in, fmt_out = resolve_types(p, input_type, output_type, filename_override)
     try:
         out = encrypt_data(read_input(p), input_type=fmt_in, output_type=fmt_out,
                            filename=filename_override or p, **options)
@@ -262,7 +262,7 @@ def decrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
                  filename_override: str | None = None, **options: Any) -> str | bytes:
     """Decrypt a file; return ``str`` for text formats and ``bytes`` for binary output."""
     p = os.fspath(path)
-    fmt_in, fmt_out = _resolve_types(p, input_type, output_type, filename_override)
+    fmt_in, fmt_out = resolve_types(p, input_type, output_type, filename_override)
     try:
         out = decrypt_data(read_input(p), input_type=fmt_in, output_type=fmt_out, **options)
     except SealfileError as exc:

@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from .. import api
-from ..errors import ConflictingParameters, FileMissing
-from ..fileio import atomic_write
+from ..errors import ConflictingParameters, FileMissing, SealfileError
+from ..fileio import atomic_write, read_input
 from ..selectors import KINDS
 from .options import decrypt_options, io_options, key_options, selector_options
 
@@ -54,9 +54,7 @@ def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output:
         raise ConflictingParameters("Error: encrypting standard input needs --filename-override "
                                     "to choose the format and the creation rule")
     settings = _settings(ctx, config_path, indent, mac_only_encrypted)
-    from ..fileio import read_input
-
-    fmt_in, fmt_out = api._resolve_types(path, input_type, output_type, filename_override)
+    fmt_in, fmt_out = api.resolve_types(path, input_type, output_type, filename_override)
     name = filename_override or path
     try:
         data = read_input(path)
@@ -65,7 +63,7 @@ def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output:
             shamir_threshold=shamir_secret_sharing_threshold, config=settings["config"] or None,
             mac_only_encrypted=settings["mac_only"], indent=settings["indent"],
             **{k: v for k, v in selectors.items() if k in KINDS})
-    except api.SealfileError as exc:
+    except SealfileError as exc:
         raise exc.with_path(None if path == "-" else path)
     _emit(out, in_place, output, path, None)
 
@@ -76,22 +74,15 @@ def run_decrypt(ctx: click.Context, file: str | None, *, in_place: bool, output:
                 decryption_order: str | None) -> None:
     path = _check_io(file, in_place, output)
     settings = _settings(ctx, config_path, indent)
-    from ..fileio import read_input
-
-    fmt_in, fmt_out = api._resolve_types(path, input_type, output_type, filename_override)
+    fmt_in, fmt_out = api.resolve_types(path, input_type, output_type, filename_override)
     try:
         data = read_input(path)
         out = api.decrypt_data(data, input_type=fmt_in, output_type=fmt_out, extract=extract,
                                ignore_mac=ignore_mac, decryption_order=decryption_order,
-                               indent=settings["indent"], config=_decrypt_config(settings["config"]))
-    except api.SealfileError as exc:
+                               indent=settings["indent"], config=settings["config"])
+    except SealfileError as exc:
         raise exc.with_path(None if path == "-" else path)
     _emit(out, in_place, output, path, 0o600)
-
-
-def _decrypt_config(explicit: str | None) -> Any:
-    """Decryption reads the config only for store settings; an explicit one must load."""
-    return explicit if explicit else None
 
 
 @click.command("encrypt")
