@@ -5,13 +5,14 @@ config only supplies creation rules (for new files) and store settings.
 """
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any, Mapping as TMapping, Sequence
 
 from .cipher import Cipher, DataKey
 from .config import Config, CreationRule, find_config, load_config, merge_selector, split_list
 from .datakey import parse_decryption_order, recover_data_key, wrap_data_key
-from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, SealfileError)
+from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError, SealfileError)
 from .keys import KeyContext, MasterKey, now_rfc3339, provider
 from .mac import mac_aad
 from .metadata import LAYOUT_311, LAYOUT_313, Metadata
@@ -23,7 +24,7 @@ from .treepath import get_path, parse_path
 from .fileio import atomic_write, read_input
 
 __all__ = ["encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "DecryptedFile",
-           "decrypt_tree", "resolve_keys", "FLAG_KEY_ORDER"]
+           "decrypt_tree", "open_file", "file_status", "resolve_keys", "FLAG_KEY_ORDER"]
 
 #: order in which keys given on the command line are put into their one group
 FLAG_KEY_ORDER = ("kms", "gcp_kms", "hckms", "azure_kv", "pgp", "hc_vault", "age")
@@ -153,20 +154,71 @@ def _store_opts(cfg: Config, fmt: str, indent: int | None) -> dict[str, Any]:
 
 
 class DecryptedFile:
-    """A decrypted tree with what is needed to write it back encrypted (edit, set...)."""
+    """A decrypted tree with what is needed to write it back encrypted (edit, set, rotate...).
 
-    def __init__(self, docs: list[Mapping], metadata: Metadata, cipher: Cipher, data_key: DataKey) -> None:
+    ``store``/``path``/``format`` are set by :func:`open_file`; ``env`` is the
+    environment key sources read credentials from when the data key is re-wrapped.
+    """
+
+    def __init__(self, docs: list[Mapping], metadata: Metadata, cipher: Cipher, data_key: DataKey, *,
+                 store: Any = None, fmt: str | None = None, path: str | None = None,
+                 env: TMapping[str, str] | None = None) -> None:
         self.docs = docs
         self.metadata = metadata
         self.cipher = cipher
         self.data_key = data_key
+        self.store = store
+        self.format = fmt
+        self.path = path
+        self.env = dict(os.environ) if env is None else dict(env)
 
-    def reencrypt(self, store: Any, *, json_nulls: bool = False) -> bytes:
-        """Encrypt the (possibly edited) tree again with the same data key and IV stash."""
+    def reencrypt(self, store: Any = None, *, json_nulls: bool | None = None) -> bytes:
+        """Encrypt the (possibly edited) tree again with the same data key and IV stash.
+
+        The tree is encrypted in place: afterwards ``docs`` hold ciphertext.
+        """
+        store = store or self.store
+        if json_nulls is None:
+            json_nulls = self.format in ("json", "binary")
         meta = self.metadata
         digest = encrypt_documents(self.docs, self.cipher, meta.selector or Selector(), meta.mac_only_encrypted)
         _seal_mac(meta, self.cipher, digest)
         return store.dump_encrypted(self.docs, meta.to_tree(empty_group_lists_as_null=json_nulls))
+
+    def metadata_bytes(self) -> bytes:
+        """The file written back with the current metadata but without re-encrypting values.
+
+        Used by updatekeys/groups, which change only who can unwrap the data key:
+        values, ``lastmodified`` and ``mac`` stay byte-identical.
+        """
+        meta = self.metadata
+        docs = copy.deepcopy(self.docs)
+        encrypt_documents(docs, self.cipher, meta.selector or Selector(), meta.mac_only_encrypted)
+        return self.store.dump_encrypted(docs, meta.to_tree(empty_group_lists_as_null=self.format in ("json", "binary")))
+
+    def save(self, data: bytes) -> None:
+        """Atomically replace the file this was opened from."""
+        if self.path is None:
+            raise SealfileError("this tree was not opened from a file")
+        atomic_write(self.path, data)
+
+    def master_keys(self) -> list[list[MasterKey]]:
+        return [[entry.key for entry in group] for group in self.metadata.key_groups]
+
+    def rewrap(self, groups: Sequence[Sequence[MasterKey]], threshold: int | None = None) -> None:
+        """Wrap the current data key (re-split for Shamir) for ``groups``; replaces every ``enc``."""
+        t = self.metadata.shamir_threshold if threshold is None else threshold
+        if len(groups) > 1:
+            t = min(t or len(groups), len(groups))
+        else:
+            t = 0
+        self.metadata.key_groups = wrap_data_key(groups, self.data_key, t, _ctx(self.env))
+        self.metadata.shamir_threshold = t
+
+    def new_data_key(self) -> None:
+        """Switch to a fresh data key, keeping the IV stash as sops's rotate does."""
+        self.data_key = DataKey.generate()
+        self.cipher = self.cipher.rekeyed(self.data_key)
 
 
 def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
@@ -184,7 +236,49 @@ def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
     digest = decrypt_documents(docs, cipher, meta.selector or Selector(), meta.mac_only_encrypted)
     if not ignore_mac:
         _check_mac(meta, cipher, digest)
-    return DecryptedFile(docs, meta, cipher, data_key)
+    return DecryptedFile(docs, meta, cipher, data_key, store=store, fmt=input_type, env=env_map)
+
+
+def open_file(path: str | os.PathLike[str], *, input_type: str | None = None,
+              filename_override: str | None = None, ignore_mac: bool = False,
+              decryption_order: str | Sequence[str] | None = None, indent: int | None = None,
+              env: TMapping[str, str] | None = None, config: Any = _AUTO) -> DecryptedFile:
+    """Decrypt a file for an in-place change (edit, set, unset, rotate, updatekeys, groups).
+
+    The result writes back in the file's own format, with the config's store
+    settings, through :meth:`DecryptedFile.save`.
+    """
+    p = os.fspath(path)
+    env_map = dict(os.environ) if env is None else dict(env)
+    fmt, _ = resolve_types(p, input_type, None, filename_override)
+    try:
+        cfg = _config(config, env_map)
+        result = decrypt_tree(read_input(p), input_type=fmt, ignore_mac=ignore_mac,
+                              decryption_order=decryption_order, env=env_map, config=cfg)
+    except SealfileError as exc:
+        raise exc.with_path(p)
+    result.store = store_for(fmt, **_store_opts(cfg, fmt, indent))
+    result.path = p
+    return result
+
+
+def file_status(path: str | os.PathLike[str], *, input_type: str | None = None,
+                filename_override: str | None = None) -> dict[str, bool]:
+    """``{"encrypted": bool}`` as sops's filestatus: metadata with a version and a MAC."""
+    p = os.fspath(path)
+    fmt, _ = resolve_types(p, input_type, None, filename_override)
+    try:
+        store = store_for(fmt)
+        docs = store.load_plain(read_input(p))
+        if not store.has_metadata(docs):
+            return {"encrypted": False}
+        _, meta_tree = store.load_encrypted(read_input(p))
+        meta = Metadata.from_tree(meta_tree)
+    except MetadataError:
+        return {"encrypted": False}
+    except SealfileError as exc:
+        raise exc.with_path(p)
+    return {"encrypted": bool(meta.version) and bool(meta.mac)}
 
 
 def _order(decryption_order: str | Sequence[str] | None, env: TMapping[str, str]) -> tuple[str, ...]:

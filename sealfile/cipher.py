@@ -140,6 +140,12 @@ class Cipher:
         self._aead = AESGCM(data_key.raw)
         self._stash: dict[tuple[str, str, bytes], bytes] = {}
 
+    def rekeyed(self, data_key: DataKey) -> "Cipher":
+        """A cipher for a new data key that still reuses this one's IVs (sops's rotate does)."""
+        other = Cipher(data_key)
+        other._stash = dict(self._stash)
+        return other
+
     def encrypt(self, value: Any, aad: str) -> str:
         if value == "" and isinstance(value, str):
             return ""  # sops never encrypts an empty string

@@ -14,7 +14,8 @@ import click
 
 from .. import __version__
 from ..errors import NoKeyCouldDecrypt, SealfileError
-from .commands import decrypt, encrypt, keygen, legacy
+from . import edit, mutate, rekey, run
+from .commands import decrypt, encrypt, filestatus, keygen, legacy
 
 _GLOBAL_WITH_VALUE = {"--config", "--indent"}
 _GLOBAL_FLAGS = {"--mac-only-encrypted", "--verbose"}
@@ -50,7 +51,8 @@ def cli(**_: Any) -> None:
     """Keep secrets in git: encrypt the values of YAML, JSON, dotenv and INI files (SOPS v3 format)."""
 
 
-for _cmd in (encrypt, decrypt, legacy, keygen):
+for _cmd in (encrypt, decrypt, legacy, keygen, filestatus, *edit.COMMANDS, *mutate.COMMANDS,
+             *rekey.COMMANDS, *run.COMMANDS):
     cli.add_command(_cmd)
 
 

@@ -10,7 +10,7 @@ from .. import api
 from ..errors import ConflictingParameters, FileMissing, SealfileError
 from ..fileio import atomic_write, read_input
 from ..selectors import KINDS
-from .options import decrypt_options, io_options, key_options, selector_options
+from .options import FORMAT_CHOICE, decrypt_options, io_options, key_options, selector_options
 
 
 def _settings(ctx: click.Context, config_path: str | None, indent: int | None,
@@ -133,6 +133,19 @@ def legacy(ctx: click.Context, file: str | None, do_encrypt: bool, do_decrypt: b
         return
     raise FileMissing("editing files (sealfile FILE / sealfile edit) is not available in this "
                       "version; use encrypt and decrypt", path=file, exit_code=1)
+
+
+@click.command("filestatus")
+@click.option("--input-type", type=FORMAT_CHOICE, help="Format of the file (default: from the extension).")
+@click.argument("file")
+def filestatus(file: str, input_type: str | None) -> None:
+    """Print {"encrypted":true} or {"encrypted":false} for FILE, as sops does."""
+    try:
+        status = api.file_status(file, input_type=input_type)
+    except SealfileError as exc:
+        exc.exit_code = 1  # sops: "cannot check file status", always exit 1
+        raise
+    click.echo("{\"encrypted\":%s}" % ("true" if status["encrypted"] else "false"))
 
 
 @click.command("keygen")

@@ -1,0 +1,6 @@
+"""rotate, updatekeys, groups add/remove."""
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
