@@ -1,6 +1,145 @@
-"""set and unset."""
+"""set and unset: sops's ``set FILE PATH VALUE`` / ``unset FILE PATH`` and the legacy ``--set``.
+
+Positional arguments are counted here rather than by click so that a wrong
+count is sops's "no file specified" (exit 100), and so that a value such as
+``-5`` is a JSON number, not an unknown flag.
+"""
 from __future__ import annotations
+
+import sys
+from typing import Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from .. import mutate
+from ..errors import ExitCode, SealfileError
+from ..mutate import parse_legacy_set
+from .options import FORMAT_CHOICE
+
+__all__ = ["COMMANDS", "run_set", "run_unset", "parse_legacy_set"]
+
+_CONTEXT = {"ignore_unknown_options": True}
+_DECRYPTION_ORDER_ENV = ["SEALFILE_DECRYPTION_ORDER", "SOPS_DECRYPTION_ORDER"]
+
+
+def _settings(ctx: click.Context | None, config_path: str | None, indent: int | None) -> dict[str, Any]:
+    """Per-command values, else the global ones given before the command."""
+    glob = ctx.find_root().params if ctx is not None else {}
+    return {"config": config_path or glob.get("config_path") or None,
+            "indent": indent if indent is not None else glob.get("indent")}
+
+
+def _positional(args: tuple[str, ...], count: int, message: str) -> tuple[str, ...]:
+    for arg in args:
+        if arg.startswith("--") and len(arg) > 2:
+            raise click.UsageError(f"flag provided but not defined: {arg.split('=', 1)[0]}")
+    if len(args) != count:
+        raise SealfileError(message, exit_code=ExitCode.NO_FILE_SPECIFIED)
+    return args
+
+
+def _read_value(value: str | None, value_file: bool, value_stdin: bool) -> str | bytes:
+    if value_stdin:
+        return sys.stdin.buffer.read()
+    if value is None:
+        raise SealfileError("no value given (pass VALUE, --value-file FILE or --value-stdin)",
+                            exit_code=ExitCode.NO_FILE_SPECIFIED)
+    if not value_file:
+        return value
+    try:
+        with open(value, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise SealfileError(f"cannot read the value file: {exc.strerror}", path=value) from None
+
+
+def run_set(ctx: click.Context | None, file: str, path: str, value: str | None, *,
+            value_file: bool = False, value_stdin: bool = False, idempotent: bool = False,
+            input_type: str | None = None, output_type: str | None = None,
+            filename_override: str | None = None, ignore_mac: bool = False,
+            decryption_order: str | None = None, config_path: str | None = None,
+            indent: int | None = None, **_ignored: Any) -> None:
+    """Set PATH to the JSON VALUE in FILE, in place (also the legacy ``--set`` after parse_legacy_set).
+
+    Options the command does not use (the legacy command's key and selector
+    flags) are accepted and ignored, as sops ignores them with ``--set``.
+    """
+    if value_file and value_stdin:
+        raise SealfileError("cannot use both --value-file and --value-stdin", path=file)
+    try:
+        tree_path = mutate.parse_tree_path(path)  # sops checks the path before reading the value
+        data = _read_value(value, value_file, value_stdin)
+    except SealfileError as exc:
+        raise exc.with_path(file)
+    settings = _settings(ctx, config_path, indent)
+    mutate.set_value(file, tree_path, data, idempotent=idempotent, input_type=input_type,
+                     output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac,
+                     decryption_order=decryption_order,
+                     indent=settings["indent"], config=settings["config"])
+
+
+def run_unset(ctx: click.Context | None, file: str, path: str, *, idempotent: bool = False,
+              input_type: str | None = None, output_type: str | None = None,
+              filename_override: str | None = None, ignore_mac: bool = False,
+              decryption_order: str | None = None, config_path: str | None = None,
+              indent: int | None = None, **_ignored: Any) -> None:
+    """Remove PATH from FILE, in place."""
+    settings = _settings(ctx, config_path, indent)
+    try:
+        tree_path = mutate.parse_tree_path(path, what="unset")
+    except SealfileError as exc:
+        raise exc.with_path(file)
+    mutate.unset_value(file, tree_path, idempotent=idempotent, input_type=input_type,
+                       output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac,
+                       decryption_order=decryption_order,
+                       indent=settings["indent"], config=settings["config"])
+
+
+def _common(f: Any) -> Any:
+    for decorator in reversed([
+        click.option("--input-type", type=FORMAT_CHOICE, help="Format of FILE (default: from its extension)."),
+        click.option("--output-type", type=FORMAT_CHOICE,
+                     help="Format to write FILE back in (default: its input format)."),
+        click.option("--shamir-secret-sharing-threshold", type=int, default=None,
+                     help="Accepted for sops compatibility; the file's key groups are kept."),
+        click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt)."),
+        click.option("--decryption-order", envvar=_DECRYPTION_ORDER_ENV, metavar="TYPES",
+                     help="Comma-separated key types to try first (default: age,pgp)."),
+    ]):
+        f = decorator(f)
+    return f
+
+
+@click.command("set", context_settings=_CONTEXT)
+@_common
+@click.option("--value-file", is_flag=True, help="VALUE is a file holding the JSON value (keeps it out of ps).")
+@click.option("--value-stdin", is_flag=True, help="Read the JSON value from standard input; omit VALUE.")
+@click.option("--idempotent", is_flag=True, help="Do not write FILE when PATH already has VALUE.")
+@click.argument("args", nargs=-1, metavar="FILE PATH [VALUE]")
+@click.pass_context
+def set_command(ctx: click.Context, args: tuple[str, ...], value_stdin: bool, **kw: Any) -> None:
+    """Set PATH (e.g. '["db"]["password"]') in FILE to the JSON VALUE, in place."""
+    if value_stdin and kw["value_file"]:
+        raise SealfileError("cannot use both --value-file and --value-stdin")
+    if value_stdin:
+        file, path = _positional(args, 2, "file specified, or index and value are missing. Need "
+                                          "precisely 2 positional arguments since --value-stdin is used.")
+        value = None
+    else:
+        file, path, value = _positional(args, 3, "no file specified, or index and value are "
+                                                 "missing. Need precisely 3 positional arguments.")
+    run_set(ctx, file, path, value, value_stdin=value_stdin, **kw)
+
+
+@click.command("unset", context_settings=_CONTEXT)
+@_common
+@click.option("--idempotent", is_flag=True, help="Do nothing when PATH does not exist.")
+@click.argument("args", nargs=-1, metavar="FILE PATH")
+@click.pass_context
+def unset_command(ctx: click.Context, args: tuple[str, ...], **kw: Any) -> None:
+    """Remove the key or list element at PATH from FILE, in place."""
+    file, path = _positional(args, 2, "no file specified, or index is missing")
+    run_unset(ctx, file, path, **kw)
+
+
+COMMANDS: list[click.Command] = [set_command, unset_command]
