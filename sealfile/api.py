@@ -5,13 +5,12 @@ config only supplies creation rules (for new files) and store settings.
 """
 from __future__ import annotations
 
-import copy
 import os
 from typing import Any, Mapping as TMapping, Sequence
 
 from .cipher import Cipher, DataKey
-from .config import Config, CreationRule, find_config, load_config, merge_selector, split_list
-from .datakey import parse_decryption_order, recover_data_key, wrap_data_key
+from .config import CreationRule, merge_selector, split_list
+from .datakey import recover_data_key, wrap_data_key
 from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError, SealfileError)
 from .keys import KeyContext, MasterKey, now_rfc3339, provider
 from .mac import mac_aad
@@ -22,28 +21,18 @@ from .tree import Mapping, to_python
 from .treecrypt import decrypt_documents, encrypt_documents
 from .treepath import get_path, parse_path
 from .fileio import atomic_write, read_input
+from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
 
 __all__ = ["encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "DecryptedFile",
            "decrypt_tree", "open_file", "file_status", "resolve_keys", "FLAG_KEY_ORDER"]
 
 #: order in which keys given on the command line are put into their one group
 FLAG_KEY_ORDER = ("kms", "gcp_kms", "hckms", "azure_kv", "pgp", "hc_vault", "age")
-_AUTO = object()
 _VERSION_FOR_LAYOUT = {LAYOUT_311: "3.11.0", LAYOUT_313: "3.13.2"}
 
 
-def _config(config: Any, env: TMapping[str, str]) -> Config:
-    if isinstance(config, Config):
-        return config
-    if config is False:
-        return Config()
-    if config is None or config is _AUTO:
-        return load_config(find_config(env=env))
-    return load_config(os.fspath(config))
-
-
 def _ctx(env: TMapping[str, str] | None) -> KeyContext:
-    return KeyContext(dict(os.environ) if env is None else dict(env))
+    return KeyContext(environ(env))
 
 
 def resolve_keys(specs: Sequence[tuple[str, Any]]) -> list[MasterKey]:
@@ -76,7 +65,7 @@ def encrypt_data(
     pgp: str | Sequence[str] | None = None,
     key_groups: Sequence[Sequence[MasterKey]] | None = None,
     shamir_threshold: int | None = None,
-    config: Any = _AUTO,
+    config: Any = None,
     mac_only_encrypted: bool | None = None,
     layout: str = LAYOUT_311,
     indent: int | None = None,
@@ -92,12 +81,12 @@ def encrypt_data(
     bad = set(selectors) - set(KINDS)
     if bad:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(bad))}")
-    env_map = dict(os.environ) if env is None else dict(env)
-    cfg = _config(config, env_map)
+    env_map = environ(env)
+    cfg = resolve_config(config, env_map)
     rule: CreationRule | None = cfg.rule_for(filename or "") if cfg.rules is not None else None
-    in_store = store_for(input_type, **_store_opts(cfg, input_type, indent))
+    in_store = store_for(input_type, **store_options(cfg, input_type, indent))
     out_fmt = output_type or input_type
-    out_store = store_for(out_fmt, **_store_opts(cfg, out_fmt, indent))
+    out_store = store_for(out_fmt, **store_options(cfg, out_fmt, indent))
 
     docs = in_store.load_plain(data)
     if in_store.has_metadata(docs):
@@ -146,13 +135,6 @@ def _seal_mac(meta: Metadata, cipher: Cipher, digest: str) -> None:
     meta.mac = cipher.encrypt_bytes(digest.encode(), "str", mac_aad(meta.lastmodified))
 
 
-def _store_opts(cfg: Config, fmt: str, indent: int | None) -> dict[str, Any]:
-    opts = cfg.store_options(fmt)
-    if indent is not None and fmt in ("yaml", "json", "binary"):
-        opts["indent"] = indent
-    return opts
-
-
 class DecryptedFile:
     """A decrypted tree with what is needed to write it back encrypted (edit, set, rotate...).
 
@@ -170,7 +152,7 @@ class DecryptedFile:
         self.store = store
         self.format = fmt
         self.path = path
-        self.env = dict(os.environ) if env is None else dict(env)
+        self.env = environ(env)
 
     def reencrypt(self, store: Any = None, *, json_nulls: bool | None = None) -> bytes:
         """Encrypt the (possibly edited) tree again with the same data key and IV stash.
@@ -185,17 +167,6 @@ class DecryptedFile:
         _seal_mac(meta, self.cipher, digest)
         return store.dump_encrypted(self.docs, meta.to_tree(empty_group_lists_as_null=json_nulls))
 
-    def metadata_bytes(self) -> bytes:
-        """The file written back with the current metadata but without re-encrypting values.
-
-        Used by updatekeys/groups, which change only who can unwrap the data key:
-        values, ``lastmodified`` and ``mac`` stay byte-identical.
-        """
-        meta = self.metadata
-        docs = copy.deepcopy(self.docs)
-        encrypt_documents(docs, self.cipher, meta.selector or Selector(), meta.mac_only_encrypted)
-        return self.store.dump_encrypted(docs, meta.to_tree(empty_group_lists_as_null=self.format in ("json", "binary")))
-
     def save(self, data: bytes) -> None:
         """Atomically replace the file this was opened from."""
         if self.path is None:
@@ -208,10 +179,6 @@ class DecryptedFile:
     def rewrap(self, groups: Sequence[Sequence[MasterKey]], threshold: int | None = None) -> None:
         """Wrap the current data key (re-split for Shamir) for ``groups``; replaces every ``enc``."""
         t = self.metadata.shamir_threshold if threshold is None else threshold
-        if len(groups) > 1:
-            t = min(t or len(groups), len(groups))
-        else:
-            t = 0
         self.metadata.key_groups = wrap_data_key(groups, self.data_key, t, _ctx(self.env))
         self.metadata.shamir_threshold = t
 
@@ -225,12 +192,12 @@ def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
                  decryption_order: str | Sequence[str] | None = None,
                  env: TMapping[str, str] | None = None, config: Any = False) -> DecryptedFile:
     """Parse and decrypt; the result can be re-encrypted with the same key."""
-    env_map = dict(os.environ) if env is None else dict(env)
-    cfg = _config(config, env_map)
+    env_map = environ(env)
+    cfg = resolve_config(config, env_map)
     store = store_for(input_type, **cfg.store_options(input_type))
     docs, meta_tree = store.load_encrypted(data)
     meta = Metadata.from_tree(meta_tree)
-    order = _order(decryption_order, env_map)
+    order = decryption_order_from(decryption_order, env_map)
     data_key = recover_data_key(meta.key_groups, meta.shamir_threshold, _ctx(env_map), order)
     cipher = Cipher(data_key)
     digest = decrypt_documents(docs, cipher, meta.selector or Selector(), meta.mac_only_encrypted)
@@ -242,22 +209,22 @@ def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
 def open_file(path: str | os.PathLike[str], *, input_type: str | None = None,
               filename_override: str | None = None, ignore_mac: bool = False,
               decryption_order: str | Sequence[str] | None = None, indent: int | None = None,
-              env: TMapping[str, str] | None = None, config: Any = _AUTO) -> DecryptedFile:
+              env: TMapping[str, str] | None = None, config: Any = None) -> DecryptedFile:
     """Decrypt a file for an in-place change (edit, set, unset, rotate, updatekeys, groups).
 
     The result writes back in the file's own format, with the config's store
     settings, through :meth:`DecryptedFile.save`.
     """
     p = os.fspath(path)
-    env_map = dict(os.environ) if env is None else dict(env)
+    env_map = environ(env)
     fmt, _ = resolve_types(p, input_type, None, filename_override)
     try:
-        cfg = _config(config, env_map)
+        cfg = resolve_config(config, env_map)
         result = decrypt_tree(read_input(p), input_type=fmt, ignore_mac=ignore_mac,
                               decryption_order=decryption_order, env=env_map, config=cfg)
     except SealfileError as exc:
         raise exc.with_path(p)
-    result.store = store_for(fmt, **_store_opts(cfg, fmt, indent))
+    result.store = store_for(fmt, **store_options(cfg, fmt, indent))
     result.path = p
     return result
 
@@ -281,16 +248,6 @@ def file_status(path: str | os.PathLike[str], *, input_type: str | None = None,
     return {"encrypted": bool(meta.version) and bool(meta.mac)}
 
 
-def _order(decryption_order: str | Sequence[str] | None, env: TMapping[str, str]) -> tuple[str, ...]:
-    if decryption_order is None:
-        decryption_order = env.get("SEALFILE_DECRYPTION_ORDER") or env.get("SOPS_DECRYPTION_ORDER")
-    if isinstance(decryption_order, str):
-        return parse_decryption_order(decryption_order) or ("age", "pgp")
-    if decryption_order:
-        return parse_decryption_order(",".join(decryption_order)) or ("age", "pgp")
-    return ("age", "pgp")
-
-
 def _check_mac(meta: Metadata, cipher: Cipher, digest: str) -> None:
     from .errors import DecryptError
 
@@ -311,12 +268,12 @@ def decrypt_data(data: bytes, *, input_type: str, output_type: str | None = None
                  decryption_order: str | Sequence[str] | None = None, indent: int | None = None,
                  env: TMapping[str, str] | None = None, config: Any = False) -> bytes:
     """Decrypt an encrypted file's bytes; return the plaintext file (or the extracted part)."""
-    env_map = dict(os.environ) if env is None else dict(env)
-    cfg = _config(config, env_map)
+    env_map = environ(env)
+    cfg = resolve_config(config, env_map)
     result = decrypt_tree(data, input_type=input_type, ignore_mac=ignore_mac,
                           decryption_order=decryption_order, env=env_map, config=cfg)
     out_fmt = output_type or input_type
-    out_store = store_for(out_fmt, **_store_opts(cfg, out_fmt, indent))
+    out_store = store_for(out_fmt, **store_options(cfg, out_fmt, indent))
     if extract is not None:
         path = parse_path(extract) if isinstance(extract, str) else list(extract)
         node = get_path(result.docs[0] if result.docs else Mapping(), path)

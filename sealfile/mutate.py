@@ -24,7 +24,7 @@ import os
 from typing import Any, Mapping as TMapping, Sequence
 
 from . import api
-from .config import Config, find_config, load_config
+from .settings import environ, resolve_config, store_options
 from .errors import (AlreadyEncrypted, EmitError, ExitCode, FileMissing, InvalidTreePath, SealfileError)
 from .stores import store_for
 from .tree import Comment, Mapping, Timestamp
@@ -54,9 +54,6 @@ def parse_tree_path(text: str, *, what: str = "set") -> list[PathComponent]:
         path = parse_path(text, exit_code=ExitCode.INVALID_SET_FORMAT)
     except InvalidTreePath as exc:
         raise InvalidSetFormat(f"Invalid {what} index format: {exc.message}") from None
-    except ValueError:  # a bare component that looks numeric to isdigit() but is not an integer
-        raise InvalidSetFormat(f"Invalid {what} index format: path component must be a quoted key "
-                               "or an integer index") from None
     if not path:
         raise InvalidSetFormat(f"Invalid {what} index format: the path is empty")
     return path
@@ -249,14 +246,6 @@ def _components(tree_path: str | Sequence[PathComponent], what: str) -> list[Pat
     return path
 
 
-def _config(config: Any, env: TMapping[str, str]) -> Config:
-    if isinstance(config, Config):
-        return config
-    if config is False:
-        return Config()
-    return load_config(os.fspath(config) if config else find_config(env=env))
-
-
 def _open(path: str, *, input_type: str | None, filename_override: str | None, ignore_mac: bool,
           decryption_order: str | Sequence[str] | None, indent: int | None,
           env: TMapping[str, str] | None, config: Any) -> api.DecryptedFile:
@@ -295,10 +284,7 @@ def _write(df: api.DecryptedFile, output_type: str | None, indent: int | None,
     fmt = output_type or df.format or "yaml"
     store = df.store
     if output_type and output_type != df.format:
-        opts = _config(config, dict(os.environ) if env is None else env).store_options(fmt)
-        if indent is not None and fmt in ("yaml", "json", "binary"):
-            opts["indent"] = indent
-        store = store_for(fmt, **opts)
+        store = store_for(fmt, **store_options(resolve_config(config, environ(env)), fmt, indent))
     if store.has_metadata(df.docs):
         raise AlreadyEncrypted("the result would contain a top-level 'sops' entry (or, for dotenv, a "
                                "key starting with 'sops_'); that name is reserved for the metadata")

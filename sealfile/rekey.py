@@ -14,12 +14,12 @@ from typing import Any, Mapping as TMapping, Sequence
 
 from . import api
 from .cipher import DataKey
-from .config import Config, find_config, load_config
-from .datakey import parse_decryption_order, recover_data_key, wrap_data_key
+from .datakey import recover_data_key, wrap_data_key
 from .errors import ConfigError, ConflictingParameters, ExitCode, SealfileError
 from .fileio import atomic_write, read_input
 from .keys import KeyContext, MasterKey
 from .metadata import Metadata
+from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
 from .stores import store_for
 from .tree import Mapping
 
@@ -32,20 +32,6 @@ ConfigArg = Any  # None: search as sops does; False: none; a path; or a Config
 
 # --------------------------------------------------------------------------- helpers
 
-def _env(env: TMapping[str, str] | None) -> dict[str, str]:
-    return dict(os.environ) if env is None else dict(env)
-
-
-def _config(config: ConfigArg, env: TMapping[str, str]) -> Config:
-    if isinstance(config, Config):
-        return config
-    if config is False:
-        return Config()
-    if config is None:
-        return load_config(find_config(env=env))
-    return load_config(os.fspath(config))
-
-
 def _keys(items: Sequence[KeyLike]) -> list[MasterKey]:
     """Accept key objects or (type, spec) pairs, so callers need not import key sources."""
     out: list[MasterKey] = []
@@ -55,14 +41,6 @@ def _keys(items: Sequence[KeyLike]) -> list[MasterKey]:
         else:
             out.append(item)
     return out
-
-
-def _order(decryption_order: str | Sequence[str] | None, env: TMapping[str, str]) -> tuple[str, ...]:
-    if decryption_order is None:
-        decryption_order = env.get("SEALFILE_DECRYPTION_ORDER") or env.get("SOPS_DECRYPTION_ORDER")
-    if decryption_order is not None and not isinstance(decryption_order, str):
-        decryption_order = ",".join(decryption_order)
-    return parse_decryption_order(decryption_order) or ("age", "pgp")
 
 
 def _effective_threshold(groups: int, threshold: int) -> int:
@@ -99,7 +77,7 @@ class KeyedFile:
         meta = self.metadata
         try:
             return recover_data_key(meta.key_groups, meta.shamir_threshold, KeyContext(self.env),
-                                    _order(decryption_order, self.env))
+                                    decryption_order_from(decryption_order, self.env))
         except SealfileError as exc:
             raise exc.with_path(self.path)
 
@@ -129,10 +107,10 @@ def open_keyed(path: str | os.PathLike[str], *, input_type: str | None = None, c
                env: TMapping[str, str] | None = None) -> KeyedFile:
     """Load an encrypted file's documents and metadata without decrypting anything."""
     p = os.fspath(path)
-    env_map = _env(env)
+    env_map = environ(env)
     fmt, _ = api.resolve_types(p, input_type, None, None)
     try:
-        cfg = _config(config, env_map)
+        cfg = resolve_config(config, env_map)
         store = store_for(fmt, **cfg.store_options(fmt))
         docs, meta_tree = store.load_encrypted(read_input(p))
         meta = Metadata.from_tree(meta_tree)
@@ -206,12 +184,12 @@ def plan_key_update(path: str | os.PathLike[str], *, shamir_threshold: int | Non
     rule's number of groups, as in sops.  A config is required.
     """
     p = os.fspath(path)
-    env_map = _env(env)
+    env_map = environ(env)
     if os.path.isdir(p):
         raise SealfileError("can't operate on a directory", path=p)
     if not os.path.exists(p):
         raise SealfileError(f'no such file: "{os.path.abspath(p)}"', path=p)
-    cfg = _config(config, env_map)
+    cfg = resolve_config(config, env_map)
     if cfg.path is None:
         raise ConfigError("config file not found", path=p)
     keyed = open_keyed(p, input_type=input_type, config=cfg, env=env_map)
@@ -304,13 +282,13 @@ def rotate_file(path: str | os.PathLike[str], *, add: Sequence[KeyLike] = (), re
     p = os.fspath(path)
     if in_place and output:
         raise ConflictingParameters("Error: cannot operate on both --output and --in-place")
-    env_map = _env(env)
+    env_map = environ(env)
     if (add or remove) and not os.path.exists(p):
         raise SealfileError(f'cannot add or remove keys on non-existent file "{os.path.abspath(p)}"',
                             path=p, exit_code=ExitCode.CANNOT_CHANGE_KEYS_FROM_NONEXISTENT)
     try:
         add_keys, rm_keys = _keys(add), _keys(remove)
-        cfg = _config(config, env_map)
+        cfg = resolve_config(config, env_map)
     except SealfileError as exc:
         raise exc.with_path(p)
     df = api.open_file(p, input_type=input_type, filename_override=filename_override, ignore_mac=ignore_mac,
@@ -326,10 +304,8 @@ def rotate_file(path: str | os.PathLike[str], *, add: Sequence[KeyLike] = (), re
                                 "a group would be removed)")
         df.new_data_key()
         df.rewrap(groups, threshold)
-        if len(groups) == 1:
-            df.metadata.shamir_threshold = threshold  # sops keeps a single group's threshold
         _, out_fmt = api.resolve_types(p, input_type, output_type, filename_override)
-        out_store = store_for(out_fmt, **_store_options(cfg, out_fmt, indent))
+        out_store = store_for(out_fmt, **store_options(cfg, out_fmt, indent))
         data = df.reencrypt(out_store, json_nulls=out_fmt in ("json", "binary"))
     except SealfileError as exc:
         raise exc.with_path(p)
@@ -338,10 +314,3 @@ def rotate_file(path: str | os.PathLike[str], *, add: Sequence[KeyLike] = (), re
     elif output:
         atomic_write(output, data)
     return data
-
-
-def _store_options(cfg: Config, fmt: str, indent: int | None) -> dict[str, Any]:
-    opts = cfg.store_options(fmt)
-    if indent is not None and fmt in ("yaml", "json", "binary"):
-        opts["indent"] = indent
-    return opts

@@ -1,12 +1,14 @@
 """sops's tree path syntax: ``["a"]['b'][0]`` (used by --extract, set and unset)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import InvalidTreePath, PathNotFound
 from .tree import Comment, Mapping
 
 PathComponent = str | int
+_INDEX = re.compile(r"[+-]?[0-9]+")
 
 
 def parse_path(text: str, *, exit_code: int = 91) -> list[PathComponent]:
@@ -20,7 +22,7 @@ def parse_path(text: str, *, exit_code: int = 91) -> list[PathComponent]:
         body = part[:-1]
         if len(body) >= 2 and body[0] == body[-1] and body[0] in "\"'":
             out.append(body[1:-1])
-        elif body.lstrip("-").isdigit():
+        elif _INDEX.fullmatch(body):  # Go's strconv.Atoi: optional sign, ASCII digits
             out.append(int(body))
         else:
             raise InvalidTreePath("path component must be a quoted key or an integer index",
