@@ -14,7 +14,7 @@ from .datakey import recover_data_key, wrap_data_key
 from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError, SealfileError)
 from .keys import KeyContext, MasterKey, now_rfc3339, provider
 from .mac import mac_aad
-from .metadata import LAYOUT_311, LAYOUT_313, Metadata
+from .metadata import LAYOUT_311, SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
 from .selectors import KINDS, Selector
 from .stores import format_for_path, store_for
 from .tree import Mapping, to_python
@@ -28,7 +28,6 @@ __all__ = ["encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load
 
 #: order in which keys given on the command line are put into their one group
 FLAG_KEY_ORDER = ("kms", "gcp_kms", "hckms", "azure_kv", "pgp", "hc_vault", "age")
-_VERSION_FOR_LAYOUT = {LAYOUT_311: "3.11.0", LAYOUT_313: "3.13.2"}
 
 
 def _ctx(env: TMapping[str, str] | None) -> KeyContext:
@@ -124,7 +123,7 @@ def encrypt_data(
     cipher = Cipher(data_key)
     digest = encrypt_documents(docs, cipher, selector or Selector(), mac_only)
     meta = Metadata(key_groups=entries, shamir_threshold=threshold, selector=selector,
-                    mac_only_encrypted=mac_only, version=_VERSION_FOR_LAYOUT.get(layout, "3.11.0"),
+                    mac_only_encrypted=mac_only, version=VERSION_FOR_LAYOUT.get(layout, SOPS_VERSION),
                     layout=layout)
     _seal_mac(meta, cipher, digest)
     return out_store.dump_encrypted(docs, meta.to_tree(empty_group_lists_as_null=out_fmt in ("json", "binary")))

@@ -19,6 +19,8 @@ from .tree import Comment, Mapping
 SOPS_VERSION = "3.11.0"
 LAYOUT_311 = "3.11"
 LAYOUT_313 = "3.13"
+#: the ``version`` field written with each layout
+VERSION_FOR_LAYOUT = {LAYOUT_311: SOPS_VERSION, LAYOUT_313: "3.13.2"}
 
 _TOP_311 = ("shamir_threshold", "key_groups", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age",
             "lastmodified", "mac", "pgp", *KINDS, "mac_only_encrypted", "version")

@@ -7,21 +7,13 @@ from typing import Any
 import click
 
 from .. import api
-from ..errors import ConflictingParameters, FileMissing, SealfileError
+from ..errors import ConflictingParameters, ExitCode, FileMissing, SealfileError
 from ..fileio import atomic_write, read_input
 from ..selectors import KINDS
-from .options import FORMAT_CHOICE, decrypt_options, io_options, key_options, selector_options
-
-
-def _settings(ctx: click.Context, config_path: str | None, indent: int | None,
-              mac_only: bool | None = None) -> dict[str, Any]:
-    """Merge per-command values with the global ones given before the command."""
-    glob = ctx.find_root().params
-    return {
-        "config": config_path or glob.get("config_path") or None,
-        "indent": indent if indent is not None else glob.get("indent"),
-        "mac_only": bool(mac_only or glob.get("mac_only_encrypted")),
-    }
+from .edit import run_edit
+from .mutate import parse_legacy_set, run_set
+from .options import FORMAT_CHOICE, decrypt_options, global_settings, io_options, key_options, selector_options
+from .rekey import rotate_key_options, run_rotate
 
 
 def _check_io(file: str | None, in_place: bool, output: str | None) -> str:
@@ -53,7 +45,7 @@ def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output:
     if path == "-" and not filename_override:
         raise ConflictingParameters("Error: encrypting standard input needs --filename-override "
                                     "to choose the format and the creation rule")
-    settings = _settings(ctx, config_path, indent, mac_only_encrypted)
+    settings = global_settings(ctx, config_path, indent, mac_only_encrypted)
     fmt_in, fmt_out = api.resolve_types(path, input_type, output_type, filename_override)
     name = filename_override or path
     try:
@@ -73,7 +65,7 @@ def run_decrypt(ctx: click.Context, file: str | None, *, in_place: bool, output:
                 config_path: str | None, indent: int | None, extract: str | None, ignore_mac: bool,
                 decryption_order: str | None) -> None:
     path = _check_io(file, in_place, output)
-    settings = _settings(ctx, config_path, indent)
+    settings = global_settings(ctx, config_path, indent)
     fmt_in, fmt_out = api.resolve_types(path, input_type, output_type, filename_override)
     try:
         data = read_input(path)
@@ -109,30 +101,51 @@ def decrypt(ctx: click.Context, file: str | None, **kw: Any) -> None:
 @click.command("legacy", hidden=True)
 @click.option("-e", "--encrypt", "do_encrypt", is_flag=True)
 @click.option("-d", "--decrypt", "do_decrypt", is_flag=True)
+@click.option("-r", "--rotate", "do_rotate", is_flag=True)
+@click.option("--set", "set_expr", metavar="'PATH VALUE'")
+@click.option("-s", "--show-master-keys", is_flag=True)
 @io_options
 @key_options
 @selector_options
 @decrypt_options
+@rotate_key_options
 @click.argument("file", required=False)
 @click.pass_context
-def legacy(ctx: click.Context, file: str | None, do_encrypt: bool, do_decrypt: bool,
-           extract: str | None, ignore_mac: bool, decryption_order: str | None, **kw: Any) -> None:
-    """sops's original flag style: ``-e``/``-d`` (helm-secrets and old scripts use it)."""
-    if do_encrypt and do_decrypt:
-        raise ConflictingParameters("Error: cannot use --encrypt and --decrypt together")
+def legacy(ctx: click.Context, file: str | None, do_encrypt: bool, do_decrypt: bool, do_rotate: bool,
+           set_expr: str | None, show_master_keys: bool, **kw: Any) -> None:
+    """sops's original flag style (``-e``/``-d``/``-r``/``--set``, plain ``FILE`` = edit).
+
+    helm-secrets and many scripts use it.  sops runs several modes one after the
+    other with a deprecation warning; sealfile refuses the combination instead.
+    """
+    modes = [name for name, on in (("--encrypt", do_encrypt), ("--decrypt", do_decrypt),
+                                   ("--rotate", do_rotate), ("--set", set_expr is not None)) if on]
+    if len(modes) > 1:
+        raise ConflictingParameters(f"use only one of {', '.join(modes)}")
+    common = {k: kw[k] for k in _COMMON}
     if do_encrypt:
-        run_encrypt(ctx, file, **kw)
-        return
-    if do_decrypt:
-        keep = ("in_place", "output", "input_type", "output_type", "filename_override", "config_path", "indent")
-        run_decrypt(ctx, file, extract=extract, ignore_mac=ignore_mac, decryption_order=decryption_order,
-                    **{k: kw[k] for k in keep})
-        return
-    if file is None:
+        run_encrypt(ctx, file, **common, age=kw["age"], pgp=kw["pgp"],
+                    shamir_secret_sharing_threshold=kw["shamir_secret_sharing_threshold"],
+                    mac_only_encrypted=kw["mac_only_encrypted"], **{k: kw[k] for k in KINDS})
+    elif do_decrypt:
+        run_decrypt(ctx, file, **common, extract=kw["extract"], ignore_mac=kw["ignore_mac"],
+                    decryption_order=kw["decryption_order"])
+    elif do_rotate:
+        run_rotate(ctx, file, legacy=True, **common, ignore_mac=kw["ignore_mac"],
+                   decryption_order=kw["decryption_order"],
+                   **{k: v for k, v in kw.items() if k.startswith(("add_", "rm_"))})
+    elif set_expr is not None:
+        if file is None:
+            raise FileMissing("Error: no file specified", exit_code=ExitCode.NO_FILE_SPECIFIED)
+        run_set(ctx, file, *parse_legacy_set(set_expr), **common, ignore_mac=kw["ignore_mac"],
+                decryption_order=kw["decryption_order"])
+    elif file is None:
         click.echo(ctx.find_root().get_help())
-        return
-    raise FileMissing("editing files (sealfile FILE / sealfile edit) is not available in this "
-                      "version; use encrypt and decrypt", path=file, exit_code=1)
+    else:
+        run_edit(ctx, file, show_master_keys=show_master_keys, **kw)
+
+
+_COMMON = ("in_place", "output", "input_type", "output_type", "filename_override", "config_path", "indent")
 
 
 @click.command("filestatus")

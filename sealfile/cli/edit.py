@@ -1,6 +1,193 @@
-"""sealfile edit / sealfile FILE: the editor loop (owned by the edit work)."""
+"""sealfile edit / sealfile FILE: the editor loop around :mod:`sealfile.editing`.
+
+This is the terminal side: prompting after an invalid edit, and signals.  The
+plaintext temp directory is removed on every way out (success, no change,
+editor failure, giving up, Ctrl+C at the prompt, SIGTERM/SIGHUP); removal
+runs with those signals held back so it cannot be cut short.  While the
+editor runs, Ctrl+C belongs to the editor, as it would in a terminal.
+"""
 from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import click
 
-COMMANDS: list[click.Command] = []
+from .. import editing
+from ..errors import ExitCode, SealfileError
+from ..selectors import KINDS
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, global_settings, key_options, selector_options
+
+__all__ = ["COMMANDS", "run_edit", "PRESS_KEY"]
+
+PRESS_KEY = "Press enter to return to the editor, or Ctrl+C to exit."
+_FATAL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+_HELD_SIGNALS = {signal.SIGINT, *_FATAL_SIGNALS}
+
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM/SIGHUP handler so that ``finally`` blocks run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def _raise_on_termination() -> Iterator[None]:
+    if not _main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise _Terminated(signum)
+
+    previous = {s: signal.signal(s, handler) for s in _FATAL_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@contextmanager
+def _held_signals() -> Iterator[None]:
+    """Delay SIGINT/SIGTERM/SIGHUP until the block is done (creating or removing the plaintext)."""
+    if not _main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextmanager
+def _ctrl_c_for_editor() -> Iterator[None]:
+    """Let Ctrl+C reach only the editor: a no-op handler here (a handler, unlike SIG_IGN, resets on exec)."""
+    if not _main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda _s, _f: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ask_to_retry(exc: SealfileError) -> bool:
+    """Show why the edit was refused and wait for Enter; False when stdin is at EOF.
+
+    Reads byte by byte from the descriptor so nothing meant for the editor is buffered away.
+    """
+    sys.stderr.write(f"sealfile: error: {exc}\n{PRESS_KEY}\n")
+    sys.stderr.flush()
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    while True:
+        try:
+            byte = os.read(fd, 1)
+        except OSError:
+            return False
+        if not byte:
+            return False
+        if byte == b"\n":
+            return True
+
+
+def _edit_loop(session: editing.EditSession, command: list[str]) -> bytes | None:
+    """Run the editor until the text is valid; the encrypted file, or None when nothing changed."""
+    workspace: editing.Workspace | None = None
+    try:
+        with _held_signals():
+            workspace = editing.Workspace(session.filename, session.initial)
+        while True:
+            with _ctrl_c_for_editor():
+                editing.run_editor(command, workspace.path)
+            edited = workspace.edited()
+            if edited is None:
+                return None
+            try:
+                return session.apply(edited)
+            except editing.InvalidEdit as exc:
+                if not _ask_to_retry(exc):
+                    raise SealfileError(f"{exc.message} (standard input is closed, so the editor cannot "
+                                        "be re-opened; the file was not changed)", path=session.path,
+                                        exit_code=exc.exit_code) from None
+    finally:
+        if workspace is not None:
+            with _held_signals():
+                workspace.remove()
+
+
+def run_edit(ctx: click.Context | None, file: str | None, *, show_master_keys: bool = False,
+             ignore_mac: bool = False, decryption_order: str | None = None, input_type: str | None = None,
+             output_type: str | None = None, filename_override: str | None = None,
+             config_path: str | None = None, indent: int | None = None, age: str | None = None,
+             pgp: str | None = None, shamir_secret_sharing_threshold: int | None = None,
+             mac_only_encrypted: bool | None = None, **options: Any) -> None:
+    """Edit FILE (also ``sealfile FILE``); other legacy options in ``options`` are ignored, as by sops."""
+    if not file:
+        raise SealfileError("Error: no file specified", exit_code=ExitCode.NO_FILE_SPECIFIED)
+    settings = global_settings(ctx, config_path, indent, mac_only_encrypted)
+    result: bytes | None = None
+    try:
+        with _raise_on_termination():
+            session = editing.start_edit(
+                file, show_master_keys=show_master_keys, ignore_mac=ignore_mac,
+                decryption_order=decryption_order, input_type=input_type, output_type=output_type,
+                filename_override=filename_override,
+                config=settings["config"], indent=settings["indent"],
+                age=age, pgp=pgp, shamir_threshold=shamir_secret_sharing_threshold,
+                mac_only_encrypted=settings["mac_only"],
+                **{k: v for k, v in options.items() if k in KINDS})
+            command = editing.editor_command(os.environ)
+            result = _edit_loop(session, command)
+            if result is not None:
+                session.save(result)
+    except _Terminated as exc:
+        outcome = "" if result is not None else "; the file was not changed"
+        raise SealfileError(f"interrupted by {signal.Signals(exc.signum).name}{outcome}", path=file,
+                            exit_code=128 + exc.signum) from None
+    except SealfileError as exc:
+        raise exc.with_path(file)
+    if result is None:
+        sys.stderr.write("File has not changed, exiting.\n")
+        sys.stderr.flush()
+        sys.exit(ExitCode.FILE_NOT_MODIFIED)
+
+
+@click.command("edit")
+@click.option("--input-type", type=FORMAT_CHOICE, help="Format of the file (default: from the extension).")
+@click.option("--output-type", type=FORMAT_CHOICE, help="Format to show and write (default: the input's).")
+@click.option("--config", "config_path", metavar="FILE", help="Config file to use instead of searching.")
+@click.option("--indent", type=int, help="Indentation of YAML and JSON output.")
+@key_options
+@selector_options
+@click.option("-s", "--show-master-keys", is_flag=True, help="Show the sops metadata in the editor too.")
+@click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt).")
+@click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV,
+              metavar="TYPES", help="Comma-separated key types to try first (default: age,pgp).")
+@click.argument("file", required=False)
+@click.pass_context
+def edit(ctx: click.Context, file: str | None, **kw: Any) -> None:
+    """Edit FILE in $SOPS_EDITOR / $EDITOR; a missing FILE is created from an example.
+
+    Values you do not change keep their exact ciphertext, so the diff shows
+    only what you edited.  Key and selector flags apply to new files only.
+    """
+    run_edit(ctx, file, **kw)
+
+
+COMMANDS: list[click.Command] = [edit]

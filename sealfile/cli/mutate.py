@@ -14,19 +14,11 @@ import click
 from .. import mutate
 from ..errors import ExitCode, SealfileError
 from ..mutate import parse_legacy_set
-from .options import FORMAT_CHOICE
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, global_settings
 
 __all__ = ["COMMANDS", "run_set", "run_unset", "parse_legacy_set"]
 
 _CONTEXT = {"ignore_unknown_options": True}
-_DECRYPTION_ORDER_ENV = ["SEALFILE_DECRYPTION_ORDER", "SOPS_DECRYPTION_ORDER"]
-
-
-def _settings(ctx: click.Context | None, config_path: str | None, indent: int | None) -> dict[str, Any]:
-    """Per-command values, else the global ones given before the command."""
-    glob = ctx.find_root().params if ctx is not None else {}
-    return {"config": config_path or glob.get("config_path") or None,
-            "indent": indent if indent is not None else glob.get("indent")}
 
 
 def _positional(args: tuple[str, ...], count: int, message: str) -> tuple[str, ...]:
@@ -71,7 +63,7 @@ def run_set(ctx: click.Context | None, file: str, path: str, value: str | None, 
         data = _read_value(value, value_file, value_stdin)
     except SealfileError as exc:
         raise exc.with_path(file)
-    settings = _settings(ctx, config_path, indent)
+    settings = global_settings(ctx, config_path, indent)
     mutate.set_value(file, tree_path, data, idempotent=idempotent, input_type=input_type,
                      output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac,
                      decryption_order=decryption_order,
@@ -84,7 +76,7 @@ def run_unset(ctx: click.Context | None, file: str, path: str, *, idempotent: bo
               decryption_order: str | None = None, config_path: str | None = None,
               indent: int | None = None, **_ignored: Any) -> None:
     """Remove PATH from FILE, in place."""
-    settings = _settings(ctx, config_path, indent)
+    settings = global_settings(ctx, config_path, indent)
     try:
         tree_path = mutate.parse_tree_path(path, what="unset")
     except SealfileError as exc:
@@ -103,7 +95,7 @@ def _common(f: Any) -> Any:
         click.option("--shamir-secret-sharing-threshold", type=int, default=None,
                      help="Accepted for sops compatibility; the file's key groups are kept."),
         click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt)."),
-        click.option("--decryption-order", envvar=_DECRYPTION_ORDER_ENV, metavar="TYPES",
+        click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV, metavar="TYPES",
                      help="Comma-separated key types to try first (default: age,pgp)."),
     ]):
         f = decorator(f)

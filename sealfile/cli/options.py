@@ -19,6 +19,20 @@ def _compose(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return apply
 
 
+def global_settings(ctx: click.Context | None, config_path: str | None = None, indent: int | None = None,
+                    mac_only: bool | None = None) -> dict[str, Any]:
+    """Per-command values, else the global ones given before the command (``sealfile --config c x``)."""
+    glob = ctx.find_root().params if ctx is not None else {}
+    return {
+        "config": config_path or glob.get("config_path") or None,
+        "indent": indent if indent is not None else glob.get("indent"),
+        "mac_only": bool(mac_only or glob.get("mac_only_encrypted")),
+    }
+
+
+DECRYPTION_ORDER_ENV = ["SEALFILE_DECRYPTION_ORDER", "SOPS_DECRYPTION_ORDER"]
+
+
 def _env(name: str) -> list[str]:
     return ["SEALFILE_" + name, "SOPS_" + name]
 
@@ -52,6 +66,6 @@ selector_options = _compose(
 decrypt_options = _compose(
     click.option("--extract", metavar="PATH", help='Print only this part of the tree, e.g. \'["a"]["b"][0]\'.'),
     click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt)."),
-    click.option("--decryption-order", envvar=_env("DECRYPTION_ORDER"), metavar="TYPES",
+    click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV, metavar="TYPES",
                  help="Comma-separated key types to try first (default: age,pgp)."),
 )

@@ -11,7 +11,7 @@ import click
 from .. import rekey
 from ..config import find_config, load_config
 from ..errors import ExitCode, FileMissing, NoKeyCouldDecrypt, SealfileError
-from .options import FORMAT_CHOICE
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, global_settings
 
 #: flag suffix -> key type, in the order sops collects them.  One row gives rotate its
 #: ``--add-<suffix>``/``--rm-<suffix>`` and ``groups add`` its ``--<suffix>``; the cloud
@@ -63,10 +63,6 @@ _group_key_options = _apply([
 _KEY_FLAG_NAMES = {_dest(verb, s) for s in KEY_FLAG_TYPES for verb in ("add", "rm")}
 
 
-def _root(ctx: click.Context, name: str) -> Any:
-    return ctx.find_root().params.get(name)
-
-
 def _log(message: str) -> None:
     """sops's informational lines: Go's ``log`` format on stderr."""
     sys.stderr.write(time.strftime("%Y/%m/%d %H:%M:%S ") + message + "\n")
@@ -103,9 +99,8 @@ def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, 
     if file is None:
         raise SealfileError("no file specified", exit_code=ExitCode.NO_FILE_SPECIFIED)
     add, remove = _specs(key_flags, "add"), _specs(key_flags, "rm")
-    cfg_path = config_path or _root(ctx, "config_path")
-    if indent is None:
-        indent = _root(ctx, "indent")
+    settings = global_settings(ctx, config_path, indent)
+    cfg_path, indent = settings["config"], settings["indent"]
     config: Any = cfg_path
     if legacy:
         if (add or remove) and not os.path.exists(file):
@@ -136,7 +131,7 @@ def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, 
 @click.option("--output-type", type=FORMAT_CHOICE, help="Format of the output (default: from the extension).")
 @rotate_key_options
 @click.option("--filename-override", metavar="NAME", help="Use NAME to choose the format.")
-@click.option("--decryption-order", envvar=["SEALFILE_DECRYPTION_ORDER", "SOPS_DECRYPTION_ORDER"],
+@click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV,
               metavar="TYPES", help="Comma-separated key types to try first (default: age,pgp).")
 @click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC before rotating.")
 @click.option("--config", "config_path", metavar="FILE", help="Config file (store settings only).")
@@ -221,7 +216,7 @@ def _report(exc: SealfileError) -> None:
 def updatekeys(ctx: click.Context, files: tuple[str, ...], yes: bool, input_type: str | None,
                threshold: int | None, config_path: str | None) -> None:
     """Make the keys of FILES match their creation rules (the data key and values stay)."""
-    cfg_path = config_path or _root(ctx, "config_path") or find_config()
+    cfg_path = global_settings(ctx, config_path)["config"] or find_config()
     if not cfg_path:
         raise SealfileError("config file not found")
     if not files:
@@ -267,7 +262,7 @@ def groups_add(ctx: click.Context, file: str | None, in_place: bool, threshold: 
     path = _need_file(file)
     try:
         data = rekey.add_group(path, _specs(keys, "key"), threshold or None, in_place=in_place,
-                               config=config_path or _root(ctx, "config_path"))
+                               config=global_settings(ctx, config_path)["config"])
     except SealfileError as exc:
         raise _read_error_exit(exc, ExitCode.COULD_NOT_READ_INPUT)
     if not in_place:
@@ -288,7 +283,7 @@ def groups_delete(ctx: click.Context, file: str | None, in_place: bool, threshol
     path = _need_file(file)
     try:
         data = rekey.remove_group(path, index, threshold or None, in_place=in_place,
-                                  config=config_path or _root(ctx, "config_path"))
+                                  config=global_settings(ctx, config_path)["config"])
     except SealfileError as exc:
         raise _read_error_exit(exc, ExitCode.COULD_NOT_READ_INPUT)
     if not in_place:

@@ -12,7 +12,7 @@ import click
 
 from .. import execute
 from ..errors import SealfileError
-from .options import FORMAT_CHOICE
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE
 
 _SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["-h", "--help"]}
 
@@ -53,7 +53,7 @@ _user = click.option("--user", metavar="USER", help="Run the command as USER (ne
 _input_type = click.option("--input-type", type=FORMAT_CHOICE,
                            help="Format of FILE (default: from the extension).")
 _ignore_mac = click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt).")
-_order = click.option("--decryption-order", envvar=["SEALFILE_DECRYPTION_ORDER", "SOPS_DECRYPTION_ORDER"],
+_order = click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV,
                       metavar="TYPES", help="Comma-separated key types to try first (default: age,pgp).")
 _args = click.argument("args", nargs=-1, metavar="FILE COMMAND")
 
