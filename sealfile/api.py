@@ -11,7 +11,8 @@ from typing import Any, Mapping as TMapping, Sequence
 from .cipher import Cipher, DataKey
 from .config import CreationRule, merge_selector, split_list
 from .datakey import recover_data_key, wrap_data_key
-from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError, SealfileError)
+from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError, ParseError,
+                     SealfileError)
 from .keys import KeyContext, MasterKey, now_rfc3339, provider
 from .mac import mac_aad
 from .metadata import LAYOUT_311, SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
@@ -20,7 +21,7 @@ from .stores import format_for_path, store_for
 from .tree import Mapping, to_python
 from .treecrypt import decrypt_documents, encrypt_documents
 from .treepath import get_path, parse_path
-from .fileio import atomic_write, read_input
+from .fileio import atomic_write, read_input, write_result
 from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
 
 __all__ = ["encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "DecryptedFile",
@@ -234,14 +235,18 @@ def file_status(path: str | os.PathLike[str], *, input_type: str | None = None,
     p = os.fspath(path)
     fmt, _ = resolve_types(p, input_type, None, filename_override)
     try:
-        store = store_for(fmt)
-        docs = store.load_plain(read_input(p))
-        if not store.has_metadata(docs):
-            return {"encrypted": False}
-        _, meta_tree = store.load_encrypted(read_input(p))
+        data = read_input(p)
+    except SealfileError as exc:
+        raise exc.with_path(p)
+    try:
+        _, meta_tree = store_for(fmt).load_encrypted(data)
         meta = Metadata.from_tree(meta_tree)
     except MetadataError:
         return {"encrypted": False}
+    except ParseError as exc:
+        if fmt == "binary":  # any plain binary file; sops 3.11 fails on it instead
+            return {"encrypted": False}
+        raise exc.with_path(p)
     except SealfileError as exc:
         raise exc.with_path(p)
     return {"encrypted": bool(meta.version) and bool(meta.mac)}
@@ -300,10 +305,7 @@ def encrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
                            filename=filename_override or p, **options)
     except SealfileError as exc:
         raise exc.with_path(p)
-    if in_place:
-        atomic_write(p, out)
-    elif output:
-        atomic_write(output, out)
+    write_result(out, p, in_place=in_place, output=output)
     return out
 
 
@@ -317,10 +319,7 @@ def decrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
         out = decrypt_data(read_input(p), input_type=fmt_in, output_type=fmt_out, **options)
     except SealfileError as exc:
         raise exc.with_path(p)
-    if in_place:
-        atomic_write(p, out, new_file_mode=0o600)
-    elif output:
-        atomic_write(output, out, new_file_mode=0o600)
+    write_result(out, p, in_place=in_place, output=output, new_file_mode=0o600)
     if fmt_out == "binary":
         return out
     try:

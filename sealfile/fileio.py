@@ -77,3 +77,15 @@ def atomic_write(path: str, data: bytes, *, new_file_mode: int | None = None) ->
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def write_result(data: bytes, path: str, *, in_place: bool, output: str | None,
+                 new_file_mode: int | None = None) -> bool:
+    """Write ``data`` over ``path`` (in place) or to ``output``; False when neither was asked."""
+    if in_place:
+        atomic_write(path, data)
+    elif output:
+        atomic_write(output, data, new_file_mode=new_file_mode)
+    else:
+        return False
+    return True

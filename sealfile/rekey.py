@@ -16,7 +16,7 @@ from . import api
 from .cipher import DataKey
 from .datakey import recover_data_key, wrap_data_key
 from .errors import ConfigError, ConflictingParameters, ExitCode, SealfileError
-from .fileio import atomic_write, read_input
+from .fileio import atomic_write, read_input, write_result
 from .keys import KeyContext, MasterKey
 from .metadata import Metadata
 from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
@@ -309,8 +309,5 @@ def rotate_file(path: str | os.PathLike[str], *, add: Sequence[KeyLike] = (), re
         data = df.reencrypt(out_store, json_nulls=out_fmt in ("json", "binary"))
     except SealfileError as exc:
         raise exc.with_path(p)
-    if in_place:
-        atomic_write(p, data)
-    elif output:
-        atomic_write(output, data)
+    write_result(data, p, in_place=in_place, output=output)
     return data

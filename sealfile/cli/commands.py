@@ -8,7 +8,7 @@ import click
 
 from .. import api
 from ..errors import ConflictingParameters, ExitCode, FileMissing, SealfileError
-from ..fileio import atomic_write, read_input
+from ..fileio import atomic_write, read_input, write_result
 from ..selectors import KINDS
 from .edit import run_edit
 from .mutate import parse_legacy_set, run_set
@@ -27,11 +27,7 @@ def _check_io(file: str | None, in_place: bool, output: str | None) -> str:
 
 
 def _emit(data: bytes, in_place: bool, output: str | None, path: str, mode: int | None) -> None:
-    if in_place:
-        atomic_write(path, data)
-    elif output:
-        atomic_write(output, data, new_file_mode=mode)
-    else:
+    if not write_result(data, path, in_place=in_place, output=output, new_file_mode=mode):
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
 

@@ -290,4 +290,7 @@ def groups_delete(ctx: click.Context, file: str | None, in_place: bool, threshol
         _write_stdout(data)
 
 
+groups.add_command(groups_delete, "remove")  # the name this project's issue tracker uses; sops says delete
+
+
 COMMANDS: list[click.Command] = [rotate, updatekeys, groups]
