@@ -80,20 +80,37 @@ def main() -> None:
         sealfile = [sys.executable, "-m", "sealfile"]
         print(f"{'case':34} {'sealfile':>10} {'sops':>10} {'ratio':>7}")
         for label, path in files.items():
-            for op in ("encrypt", "decrypt"):
+            ops = ("encrypt", "decrypt") + (LIFECYCLE if label.startswith("yaml") else ())
+            for op in ops:
                 outs = {}
                 for tool, base in (("sealfile", sealfile), ("sops", [sops])):
-                    if op == "encrypt":
-                        cmd = [*base, "encrypt", "--age", recipient, str(path)]
-                    else:
-                        enc = work / f"{tool}.{path.name}"
-                        enc.write_bytes(subprocess.run([*base, "encrypt", "--age", recipient, str(path)],
-                                                       env=env, cwd=work, capture_output=True, check=True).stdout)
-                        cmd = [*base, "decrypt", str(enc)]
-                    outs[tool] = timed(cmd, env, work, args.repeat)
+                    enc = work / f"{tool}.{path.name}"
+                    enc.write_bytes(subprocess.run([*base, "encrypt", "--age", recipient, str(path)],
+                                                   env=env, cwd=work, capture_output=True, check=True).stdout)
+                    cmd, run_env = command(op, base, path, enc, recipient, env)
+                    outs[tool] = timed(cmd, run_env, work, args.repeat)
                 ratio = outs["sealfile"] / outs["sops"]
                 print(f"{label + ' ' + op:34} {outs['sealfile']:9.3f}s {outs['sops']:9.3f}s {ratio:7.2f}")
 
+
+#: operations on an encrypted file, timed on the large YAML file only
+LIFECYCLE = ("set", "edit", "rotate")
+
+
+def command(op: str, base: list[str], plain: Path, enc: Path, recipient: str,
+            env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The command line for one operation; every repeat must succeed on the file the previous left."""
+    if op == "encrypt":
+        return [*base, "encrypt", "--age", recipient, str(plain)], env
+    if op == "decrypt":
+        return [*base, "decrypt", str(enc)], env
+    if op == "set":
+        return [*base, "set", str(enc), '["section0"]["key1"]', '"changed"'], env
+    if op == "edit":  # one value changes on every run (an x is appended), so each run writes the file
+        return [*base, "edit", str(enc)], {**env, "EDITOR": r"sed -i 's/^\( *key1:.*\)$/\1x/'"}
+    if op == "rotate":
+        return [*base, "rotate", "-i", str(enc)], env
+    raise ValueError(op)
 
 if __name__ == "__main__":
     main()

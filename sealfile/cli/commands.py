@@ -11,7 +11,7 @@ from ..errors import ConflictingParameters, ExitCode, FileMissing, SealfileError
 from ..fileio import atomic_write, read_input, write_result
 from ..selectors import KINDS
 from .edit import run_edit
-from .mutate import parse_legacy_set, run_set
+from .mutate import run_set
 from .options import FORMAT_CHOICE, decrypt_options, global_settings, io_options, key_options, selector_options
 from .rekey import rotate_key_options, run_rotate
 
@@ -133,6 +133,8 @@ def legacy(ctx: click.Context, file: str | None, do_encrypt: bool, do_decrypt: b
     elif set_expr is not None:
         if file is None:
             raise FileMissing("Error: no file specified", exit_code=ExitCode.NO_FILE_SPECIFIED)
+        from ..mutate import parse_legacy_set
+
         run_set(ctx, file, *parse_legacy_set(set_expr), **common, ignore_mac=kw["ignore_mac"],
                 decryption_order=kw["decryption_order"])
     elif file is None:

@@ -17,10 +17,11 @@ from typing import Any, Iterator
 
 import click
 
-from .. import editing
 from ..errors import ExitCode, SealfileError
 from ..selectors import KINDS
-from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, global_settings, key_options, selector_options
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings, key_options, selector_options
+
+editing = LazyModule("sealfile.editing")
 
 __all__ = ["COMMANDS", "run_edit", "PRESS_KEY"]
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
-from .. import mutate
 from ..errors import ExitCode, SealfileError
-from ..mutate import parse_legacy_set
-from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, global_settings
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings
 
-__all__ = ["COMMANDS", "run_set", "run_unset", "parse_legacy_set"]
+mutate = LazyModule("sealfile.mutate")
+
+__all__ = ["COMMANDS", "run_set", "run_unset"]
 
 _CONTEXT = {"ignore_unknown_options": True}
 

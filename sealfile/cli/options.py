@@ -1,6 +1,7 @@
 """Flags shared by several commands, defined once (as sops names them)."""
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, Callable
 
 import click
@@ -17,6 +18,16 @@ def _compose(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return f
 
     return apply
+
+
+class LazyModule:
+    """A core module imported on first use, so ``sealfile decrypt`` does not load editing, exec, rekey."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(import_module(self._name), attr)
 
 
 def global_settings(ctx: click.Context | None, config_path: str | None = None, indent: int | None = None,

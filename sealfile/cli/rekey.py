@@ -8,10 +8,11 @@ from typing import Any, Callable
 
 import click
 
-from .. import rekey
 from ..config import find_config, load_config
 from ..errors import ExitCode, FileMissing, NoKeyCouldDecrypt, SealfileError
-from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, global_settings
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings
+
+rekey = LazyModule("sealfile.rekey")
 
 #: flag suffix -> key type, in the order sops collects them.  One row gives rotate its
 #: ``--add-<suffix>``/``--rm-<suffix>`` and ``groups add`` its ``--<suffix>``; the cloud

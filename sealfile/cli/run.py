@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from .. import execute
 from ..errors import SealfileError
-from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule
+
+execute = LazyModule("sealfile.execute")
 
 _SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["-h", "--help"]}
 

@@ -6,14 +6,13 @@ same input and requires the same code.
 """
 from __future__ import annotations
 
-import os
 import re
 import stat
 from pathlib import Path
 
 import pytest
 
-from conftest import VECTORS, make_age_key, run_sealfile, run_sops
+from conftest import make_age_key, run_sealfile, run_sops
 
 SECRET = "hunter2-very-secret"
 

@@ -3,8 +3,6 @@ exactly what sops printed for it (testdata/vectors/decrypted/)."""
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 

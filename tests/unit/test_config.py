@@ -1,12 +1,11 @@
 """Config discovery and creation-rule matching, as sops does it."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from sealfile.config import Config, find_config, load_config, merge_selector, parse_config
+from sealfile.config import find_config, load_config, merge_selector, parse_config
 from sealfile.errors import ConfigError, SealfileError
 
 A1 = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
