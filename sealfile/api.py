@@ -25,7 +25,8 @@ from .fileio import atomic_write, read_input, write_result
 from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
 
 __all__ = ["encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "DecryptedFile",
-           "decrypt_tree", "open_file", "file_status", "resolve_keys", "FLAG_KEY_ORDER"]
+           "decrypt_tree", "open_file", "file_status", "resolve_keys", "rule_keys", "kms_spec",
+           "parse_encryption_context", "FLAG_KEY_ORDER"]
 
 #: order in which keys given on the command line are put into their one group
 FLAG_KEY_ORDER = ("kms", "gcp_kms", "hckms", "azure_kv", "pgp", "hc_vault", "age")
@@ -35,9 +36,48 @@ def _ctx(env: TMapping[str, str] | None) -> KeyContext:
     return KeyContext(environ(env))
 
 
-def resolve_keys(specs: Sequence[tuple[str, Any]]) -> list[MasterKey]:
-    """Turn (key type, spec) pairs from the CLI or a rule into key objects."""
-    return [provider(type_name).parse(spec) for type_name, spec in specs]
+def resolve_keys(specs: Sequence[tuple[str, Any]], *, encryption_context: Any = None,
+                 aws_profile: str | None = None) -> list[MasterKey]:
+    """Turn (key type, spec) pairs from the CLI or a rule into key objects.
+
+    ``encryption_context`` and ``aws_profile`` apply to KMS keys given as ARN
+    strings (flags, a rule's flat ``kms`` list), not to the ``key_groups`` form,
+    which carries its own, exactly as in sops.
+    """
+    context = parse_encryption_context(encryption_context)
+    out: list[MasterKey] = []
+    for type_name, spec in specs:
+        if type_name == "kms" and isinstance(spec, str):
+            spec = kms_spec(spec, context, aws_profile)
+        out.append(provider(type_name).parse(spec))
+    return out
+
+
+def rule_keys(rule: CreationRule, encryption_context: Any = None) -> list[list[MasterKey]]:
+    """The key groups a creation rule gives (its ``aws_profile`` applies to its flat KMS keys)."""
+    profile = rule.options.get("aws_profile")
+    return [resolve_keys(g, encryption_context=encryption_context,
+                         aws_profile=profile if isinstance(profile, str) else None) for g in rule.key_groups]
+
+
+def kms_spec(text: str, context: TMapping[str, str] | None = None, aws_profile: str | None = None) -> dict[str, Any]:
+    """sops's ``NewMasterKeyFromArn``: spaces dropped, ``+arn:aws:iam::…`` splits off the role."""
+    arn, role = text.replace(" ", ""), ""
+    at = arn.find("+arn:aws:iam::")
+    if at > 0:
+        arn, role = arn[:at], arn[at + 1:]
+    return {"arn": arn, "role": role, "context": dict(context or {}), "aws_profile": aws_profile or ""}
+
+
+def parse_encryption_context(value: Any) -> dict[str, str] | None:
+    """``--encryption-context k1:v1,k2:v2`` (or a mapping) as a dict; malformed text is exit 6."""
+    if value is None or value == "" or value == {}:
+        return None
+    if isinstance(value, TMapping):
+        return {str(k): str(v) for k, v in value.items()}
+    from .keys.awskms import parse_context
+
+    return parse_context(str(value))
 
 
 def _flag_specs(recipients: TMapping[str, Any]) -> list[tuple[str, Any]]:
@@ -63,6 +103,8 @@ def encrypt_data(
     recipients: TMapping[str, Any] | None = None,
     age: str | Sequence[str] | None = None,
     pgp: str | Sequence[str] | None = None,
+    encryption_context: str | TMapping[str, str] | None = None,
+    aws_profile: str | None = None,
     key_groups: Sequence[Sequence[MasterKey]] | None = None,
     shamir_threshold: int | None = None,
     config: Any = None,
@@ -76,6 +118,10 @@ def encrypt_data(
 
     Keys come from ``age``/``pgp``/``recipients``/``key_groups`` when given,
     else from the creation rule that matches ``filename`` in the config.
+    ``recipients`` maps key types (``age pgp kms gcp_kms azure_kv hc_vault``) to
+    comma-separated strings or lists; ``encryption_context`` (``"k:v,k2:v2"`` or
+    a mapping) and ``aws_profile`` apply to KMS ARNs given here or in a rule's
+    flat ``kms`` list.
     Selector keyword arguments are the six sops options (``encrypted_regex=...``).
     """
     bad = set(selectors) - set(KINDS)
@@ -97,7 +143,7 @@ def encrypt_data(
     if not docs:
         raise EmptyDocument("cannot encrypt an empty file: at least one document is needed")
 
-    flag = dict(recipients or {})
+    flag = {k: v for k, v in (recipients or {}).items() if v}
     if age:
         flag["age"] = age
     if pgp:
@@ -105,9 +151,9 @@ def encrypt_data(
     if key_groups is not None:
         groups = [list(g) for g in key_groups]
     elif flag:
-        groups = [resolve_keys(_flag_specs(flag))]
+        groups = [resolve_keys(_flag_specs(flag), encryption_context=encryption_context, aws_profile=aws_profile)]
     elif rule is not None and rule.key_groups:
-        groups = [resolve_keys(g) for g in rule.key_groups]
+        groups = rule_keys(rule, encryption_context)
     else:
         raise ConfigError("config file not found, or has no creation rules, and no keys provided "
                           "through command line options")

@@ -39,11 +39,12 @@ def wrap_data_key(groups: Sequence[Sequence[MasterKey]], data_key: DataKey, thre
         entries = []
         for key in group:
             try:
-                enc = key.wrap(secret, ctx)
+                wrapped = key.wrap(secret, ctx)
             except MasterKeyError as exc:
                 errors.append(f"{key.to_string()}: {exc.message}")
                 continue
-            entries.append(KeyEntry(key, enc, None if key.type_name == "age" else now_rfc3339()))
+            recorded, enc = wrapped if isinstance(wrapped, tuple) else (key, wrapped)
+            entries.append(KeyEntry(recorded, enc, None if key.type_name == "age" else now_rfc3339()))
         out.append(entries)
     if errors:
         raise SealfileError("Could not generate data key: " + "; ".join(errors))

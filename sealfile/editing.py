@@ -157,9 +157,10 @@ def start_edit(path: str | os.PathLike[str], *, show_master_keys: bool = False, 
                decryption_order: str | Sequence[str] | None = None, input_type: str | None = None,
                output_type: str | None = None, filename_override: str | None = None, config: Any = None,
                indent: int | None = None, age: str | Sequence[str] | None = None,
-               pgp: str | Sequence[str] | None = None, shamir_threshold: int | None = None,
-               mac_only_encrypted: bool | None = None, env: TMapping[str, str] | None = None,
-               **selectors: str | None) -> EditSession:
+               pgp: str | Sequence[str] | None = None, recipients: TMapping[str, Any] | None = None,
+               encryption_context: str | TMapping[str, str] | None = None, aws_profile: str | None = None,
+               shamir_threshold: int | None = None, mac_only_encrypted: bool | None = None,
+               env: TMapping[str, str] | None = None, **selectors: str | None) -> EditSession:
     """Decrypt ``path`` for editing, or prepare a new file from sops's example when it does not exist.
 
     Key and selector options only matter for a new file (an existing file's
@@ -174,7 +175,8 @@ def start_edit(path: str | os.PathLike[str], *, show_master_keys: bool = False, 
     if os.path.exists(p):
         return _open_existing(p, fmt_in, fmt_out, show_master_keys=show_master_keys, ignore_mac=ignore_mac,
                               decryption_order=decryption_order, config=config, indent=indent, env=env_map)
-    options = dict(age=age, pgp=pgp, shamir_threshold=shamir_threshold, mac_only_encrypted=mac_only_encrypted,
+    options = dict(age=age, pgp=pgp, recipients=recipients, encryption_context=encryption_context,
+                   aws_profile=aws_profile, shamir_threshold=shamir_threshold, mac_only_encrypted=mac_only_encrypted,
                    config=config or None, indent=indent, env=env_map,
                    **{k: v for k, v in selectors.items() if v is not None})
     return _new_file(p, fmt_in, fmt_out, filename_override or p, options)

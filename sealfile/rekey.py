@@ -197,7 +197,7 @@ def plan_key_update(path: str | os.PathLike[str], *, shamir_threshold: int | Non
         rule = cfg.rule_for(os.path.abspath(p))
         if rule is None:
             raise ConfigError(f"the config file {cfg.path} does not contain any creation rule")
-        groups = [api.resolve_keys(specs) for specs in rule.key_groups]
+        groups = api.rule_keys(rule)
     except SealfileError as exc:
         raise exc.with_path(p)
     old_t = keyed.metadata.shamir_threshold

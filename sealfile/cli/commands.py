@@ -12,7 +12,8 @@ from ..fileio import atomic_write, read_input, write_result
 from ..selectors import KINDS
 from .edit import run_edit
 from .mutate import run_set
-from .options import FORMAT_CHOICE, decrypt_options, global_settings, io_options, key_options, selector_options
+from .options import (FORMAT_CHOICE, KEY_OPTION_NAMES, decrypt_options, global_settings, io_options,
+                      key_arguments, key_options, selector_options)
 from .rekey import rotate_key_options, run_rotate
 
 
@@ -34,9 +35,10 @@ def _emit(data: bytes, in_place: bool, output: str | None, path: str, mode: int 
 
 def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output: str | None,
                 input_type: str | None, output_type: str | None, filename_override: str | None,
-                config_path: str | None, indent: int | None, age: str | None, pgp: str | None,
-                shamir_secret_sharing_threshold: int | None, mac_only_encrypted: bool | None,
-                **selectors: str | None) -> None:
+                config_path: str | None, indent: int | None, mac_only_encrypted: bool | None,
+                **options: Any) -> None:
+    """``options``: ``key_options`` and ``selector_options`` values."""
+    keys = key_arguments(options)
     path = _check_io(file, in_place, output)
     if path == "-" and not filename_override:
         raise ConflictingParameters("Error: encrypting standard input needs --filename-override "
@@ -47,10 +49,9 @@ def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output:
     try:
         data = read_input(path)
         out = api.encrypt_data(
-            data, input_type=fmt_in, output_type=fmt_out, filename=name, age=age, pgp=pgp,
-            shamir_threshold=shamir_secret_sharing_threshold, config=settings["config"] or None,
-            mac_only_encrypted=settings["mac_only"], indent=settings["indent"],
-            **{k: v for k, v in selectors.items() if k in KINDS})
+            data, input_type=fmt_in, output_type=fmt_out, filename=name, **keys,
+            config=settings["config"] or None, mac_only_encrypted=settings["mac_only"],
+            indent=settings["indent"], **{k: v for k, v in options.items() if k in KINDS})
     except SealfileError as exc:
         raise exc.with_path(None if path == "-" else path)
     _emit(out, in_place, output, path, None)
@@ -120,15 +121,15 @@ def legacy(ctx: click.Context, file: str | None, do_encrypt: bool, do_decrypt: b
         raise ConflictingParameters(f"use only one of {', '.join(modes)}")
     common = {k: kw[k] for k in _COMMON}
     if do_encrypt:
-        run_encrypt(ctx, file, **common, age=kw["age"], pgp=kw["pgp"],
-                    shamir_secret_sharing_threshold=kw["shamir_secret_sharing_threshold"],
-                    mac_only_encrypted=kw["mac_only_encrypted"], **{k: kw[k] for k in KINDS})
+        run_encrypt(ctx, file, **common, mac_only_encrypted=kw["mac_only_encrypted"],
+                    **{k: kw[k] for k in (*KINDS, *KEY_OPTION_NAMES)})
     elif do_decrypt:
         run_decrypt(ctx, file, **common, extract=kw["extract"], ignore_mac=kw["ignore_mac"],
                     decryption_order=kw["decryption_order"])
     elif do_rotate:
         run_rotate(ctx, file, legacy=True, **common, ignore_mac=kw["ignore_mac"],
                    decryption_order=kw["decryption_order"],
+                   encryption_context=kw["encryption_context"], aws_profile=kw["aws_profile"],
                    **{k: v for k, v in kw.items() if k.startswith(("add_", "rm_"))})
     elif set_expr is not None:
         if file is None:

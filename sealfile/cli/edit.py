@@ -19,7 +19,8 @@ import click
 
 from ..errors import ExitCode, SealfileError
 from ..selectors import KINDS
-from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings, key_options, selector_options
+from .options import (DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings, key_arguments, key_options,
+                      selector_options)
 
 editing = LazyModule("sealfile.editing")
 
@@ -135,13 +136,13 @@ def _edit_loop(session: editing.EditSession, command: list[str]) -> bytes | None
 def run_edit(ctx: click.Context | None, file: str | None, *, show_master_keys: bool = False,
              ignore_mac: bool = False, decryption_order: str | None = None, input_type: str | None = None,
              output_type: str | None = None, filename_override: str | None = None,
-             config_path: str | None = None, indent: int | None = None, age: str | None = None,
-             pgp: str | None = None, shamir_secret_sharing_threshold: int | None = None,
+             config_path: str | None = None, indent: int | None = None,
              mac_only_encrypted: bool | None = None, **options: Any) -> None:
     """Edit FILE (also ``sealfile FILE``); other legacy options in ``options`` are ignored, as by sops."""
     if not file:
         raise SealfileError("Error: no file specified", exit_code=ExitCode.NO_FILE_SPECIFIED)
     settings = global_settings(ctx, config_path, indent, mac_only_encrypted)
+    keys = key_arguments(options)
     result: bytes | None = None
     try:
         with _raise_on_termination():
@@ -150,8 +151,7 @@ def run_edit(ctx: click.Context | None, file: str | None, *, show_master_keys: b
                 decryption_order=decryption_order, input_type=input_type, output_type=output_type,
                 filename_override=filename_override,
                 config=settings["config"], indent=settings["indent"],
-                age=age, pgp=pgp, shamir_threshold=shamir_secret_sharing_threshold,
-                mac_only_encrypted=settings["mac_only"],
+                **keys, mac_only_encrypted=settings["mac_only"],
                 **{k: v for k, v in options.items() if k in KINDS})
             command = editing.editor_command(os.environ)
             result = _edit_loop(session, command)

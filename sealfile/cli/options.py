@@ -59,7 +59,22 @@ io_options = _compose(
     click.option("--indent", type=int, help="Indentation of YAML and JSON output."),
 )
 
+#: recipient flag (click parameter name) -> key type
+RECIPIENT_FLAGS: dict[str, str] = {"kms": "kms", "gcp_kms": "gcp_kms", "azure_kv": "azure_kv",
+                                   "hc_vault_transit": "hc_vault", "pgp": "pgp", "age": "age"}
+
 key_options = _compose(
+    click.option("--kms", "-k", metavar="ARNS", envvar=_env("KMS_ARN"),
+                 help="Comma-separated AWS KMS key ARNs (ARN+ROLE_ARN to assume a role)."),
+    click.option("--aws-profile", metavar="PROFILE", help="AWS profile for the KMS keys given here."),
+    click.option("--encryption-context", metavar="K:V,...",
+                 help="Comma-separated KMS encryption context key:value pairs."),
+    click.option("--gcp-kms", metavar="IDS", envvar=_env("GCP_KMS_IDS"),
+                 help="Comma-separated GCP KMS key resource IDs."),
+    click.option("--azure-kv", metavar="URLS", envvar=_env("AZURE_KEYVAULT_URLS"),
+                 help="Comma-separated Azure Key Vault key URLs (https://V.vault.azure.net/keys/K[/VERSION])."),
+    click.option("--hc-vault-transit", metavar="URIS", envvar=_env("VAULT_URIS"),
+                 help="Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/K)."),
     click.option("--age", "-a", metavar="RECIPIENTS", envvar=_env("AGE_RECIPIENTS"),
                  help="Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)."),
     click.option("--pgp", "-p", metavar="FINGERPRINTS", envvar=_env("PGP_FP"),
@@ -67,6 +82,20 @@ key_options = _compose(
     click.option("--shamir-secret-sharing-threshold", type=int, default=None,
                  help="Number of key groups needed to decrypt."),
 )
+
+#: every parameter name ``key_options`` adds
+KEY_OPTION_NAMES = (*RECIPIENT_FLAGS, "aws_profile", "encryption_context", "shamir_secret_sharing_threshold")
+
+
+def key_arguments(kw: dict[str, Any]) -> dict[str, Any]:
+    """Pop ``key_options``' values from ``kw``; return them as ``encrypt_data`` keyword arguments."""
+    values = {name: kw.pop(name, None) for name in KEY_OPTION_NAMES}
+    return {
+        "recipients": {RECIPIENT_FLAGS[name]: values[name] for name in RECIPIENT_FLAGS if values[name]},
+        "encryption_context": values["encryption_context"] or None,
+        "aws_profile": values["aws_profile"] or None,
+        "shamir_threshold": values["shamir_secret_sharing_threshold"],
+    }
 
 selector_options = _compose(
     *[click.option("--" + kind.replace("_", "-"), kind, metavar="S", default=None,

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import click
 
+from .. import api
 from ..config import find_config, load_config
 from ..errors import ExitCode, FileMissing, NoKeyCouldDecrypt, SealfileError
 from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings
@@ -15,12 +16,13 @@ from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_set
 rekey = LazyModule("sealfile.rekey")
 
 #: flag suffix -> key type, in the order sops collects them.  One row gives rotate its
-#: ``--add-<suffix>``/``--rm-<suffix>`` and ``groups add`` its ``--<suffix>``; the cloud
-#: types ("kms": "kms", "gcp-kms": "gcp_kms", "azure-kv": "azure_kv",
-#: "hc-vault-transit": "hc_vault", "hckms": "hckms") are added here when sealfile supports them.
-KEY_FLAG_TYPES: dict[str, str] = {"pgp": "pgp", "age": "age"}
+#: ``--add-<suffix>``/``--rm-<suffix>`` and ``groups add`` its ``--<suffix>``.
+KEY_FLAG_TYPES: dict[str, str] = {"kms": "kms", "pgp": "pgp", "gcp-kms": "gcp_kms", "azure-kv": "azure_kv",
+                                  "hc-vault-transit": "hc_vault", "age": "age"}
 
-_KEY_HELP = {"pgp": "PGP fingerprints", "age": "age recipients"}
+_KEY_HELP = {"pgp": "PGP fingerprints", "age": "age recipients", "kms": "AWS KMS key ARNs",
+             "gcp-kms": "GCP KMS key resource IDs", "azure-kv": "Azure Key Vault key URLs",
+             "hc-vault-transit": "Vault transit key URIs"}
 
 
 def _dest(prefix: str, suffix: str) -> str:
@@ -31,13 +33,20 @@ def _split(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
-def _specs(values: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
-    """(key type, spec) pairs from the flags named ``<prefix>_<suffix>`` (comma lists, repeatable)."""
-    out: list[tuple[str, str]] = []
+def _specs(values: dict[str, Any], prefix: str, encryption_context: str | None = None,
+           aws_profile: str | None = None) -> list[tuple[str, Any]]:
+    """(key type, spec) pairs from the flags named ``<prefix>_<suffix>`` (comma lists, repeatable).
+
+    KMS ARNs carry ``--encryption-context`` and ``--aws-profile``, as in sops (so
+    ``--rm-kms`` matches a key only with the same context and profile).
+    """
+    context = api.parse_encryption_context(encryption_context)
+    out: list[tuple[str, Any]] = []
     for suffix, type_name in KEY_FLAG_TYPES.items():
         value = values.get(_dest(prefix, suffix))
         for item in ([value] if isinstance(value, str) or value is None else list(value)):
-            out.extend((type_name, spec) for spec in _split(item))
+            for spec in _split(item):
+                out.append((type_name, api.kms_spec(spec, context, aws_profile) if type_name == "kms" else spec))
     return out
 
 
@@ -49,17 +58,26 @@ def _apply(decorators: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
     return wrap
 
 
+_kms_options = [
+    click.option("--encryption-context", metavar="K:V,...",
+                 help="KMS encryption context (comma-separated key:value pairs) of the KMS keys given here."),
+    click.option("--aws-profile", metavar="PROFILE", help="AWS profile of the KMS keys given here."),
+]
+
 #: ``--add-age X --rm-pgp FP`` ...; exported so the legacy ``sealfile -r`` form can take them too
 rotate_key_options = _apply([
-    click.option(f"--{verb}-{suffix}", _dest(verb, suffix), metavar="KEYS",
-                 help=f"{'Add' if verb == 'add' else 'Remove'} these comma-separated "
-                      f"{_KEY_HELP.get(suffix, suffix + ' keys')} {'to' if verb == 'add' else 'from'} the file.")
-    for suffix in KEY_FLAG_TYPES for verb in ("add", "rm")])
+    *[click.option(f"--{verb}-{suffix}", _dest(verb, suffix), metavar="KEYS",
+                   help=f"{'Add' if verb == 'add' else 'Remove'} these comma-separated "
+                        f"{_KEY_HELP[suffix]} {'to' if verb == 'add' else 'from'} the file.")
+      for suffix in KEY_FLAG_TYPES for verb in ("add", "rm")],
+])
 
 _group_key_options = _apply([
-    click.option(f"--{suffix}", _dest("key", suffix), multiple=True, metavar="KEY",
-                 help=f"{_KEY_HELP.get(suffix, suffix + ' keys')} for the new group (repeatable).")
-    for suffix in KEY_FLAG_TYPES])
+    *[click.option(f"--{suffix}", _dest("key", suffix), multiple=True, metavar="KEY",
+                   help=f"{_KEY_HELP[suffix]} for the new group (repeatable).")
+      for suffix in KEY_FLAG_TYPES],
+    *_kms_options,
+])
 
 _KEY_FLAG_NAMES = {_dest(verb, s) for s in KEY_FLAG_TYPES for verb in ("add", "rm")}
 
@@ -88,6 +106,7 @@ def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, 
                input_type: str | None = None, output_type: str | None = None,
                filename_override: str | None = None, config_path: str | None = None,
                indent: int | None = None, ignore_mac: bool = False, decryption_order: str | None = None,
+               encryption_context: str | None = None, aws_profile: str | None = None,
                legacy: bool = False, **key_flags: str | None) -> None:
     """``rotate FILE`` and the legacy ``-r FILE``; ``key_flags`` are ``add_age=``, ``rm_pgp=`` ...
 
@@ -99,7 +118,11 @@ def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, 
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     if file is None:
         raise SealfileError("no file specified", exit_code=ExitCode.NO_FILE_SPECIFIED)
-    add, remove = _specs(key_flags, "add"), _specs(key_flags, "rm")
+    try:
+        add = _specs(key_flags, "add", encryption_context, aws_profile)
+        remove = _specs(key_flags, "rm", encryption_context, aws_profile)
+    except SealfileError as exc:
+        raise exc.with_path(file)
     settings = global_settings(ctx, config_path, indent)
     cfg_path, indent = settings["config"], settings["indent"]
     config: Any = cfg_path
@@ -131,6 +154,7 @@ def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, 
 @click.option("--input-type", type=FORMAT_CHOICE, help="Format of the input (default: from the extension).")
 @click.option("--output-type", type=FORMAT_CHOICE, help="Format of the output (default: from the extension).")
 @rotate_key_options
+@_apply(_kms_options)
 @click.option("--filename-override", metavar="NAME", help="Use NAME to choose the format.")
 @click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV,
               metavar="TYPES", help="Comma-separated key types to try first (default: age,pgp).")
@@ -258,11 +282,13 @@ def _need_file(file: str | None) -> str:
 @click.option("--config", "config_path", metavar="FILE", help="Config file (store settings only).")
 @click.pass_context
 def groups_add(ctx: click.Context, file: str | None, in_place: bool, threshold: int,
-               config_path: str | None, **keys: tuple[str, ...]) -> None:
+               config_path: str | None, encryption_context: str | None, aws_profile: str | None,
+               **keys: tuple[str, ...]) -> None:
     """Add a key group made of the given keys; every group gets a new Shamir share."""
     path = _need_file(file)
     try:
-        data = rekey.add_group(path, _specs(keys, "key"), threshold or None, in_place=in_place,
+        specs = _specs(keys, "key", encryption_context, aws_profile)
+        data = rekey.add_group(path, specs, threshold or None, in_place=in_place,
                                config=global_settings(ctx, config_path)["config"])
     except SealfileError as exc:
         raise _read_error_exit(exc, ExitCode.COULD_NOT_READ_INPUT)

@@ -18,6 +18,10 @@ __all__ = ["KeyContext", "KeyEntry", "MasterKey", "now_rfc3339", "provider", "CO
 _PROVIDERS: dict[str, str] = {
     "age": "sealfile.keys.age:AgeKey",
     "pgp": "sealfile.keys.pgp:PgpKey",
+    "kms": "sealfile.keys.awskms:AwsKmsKey",
+    "gcp_kms": "sealfile.keys.gcpkms:GcpKmsKey",
+    "azure_kv": "sealfile.keys.azkv:AzureKeyVaultKey",
+    "hc_vault": "sealfile.keys.hcvault:VaultTransitKey",
 }
 
 #: order in which sops collects the keys of a group from the metadata

@@ -12,12 +12,33 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
 
-__all__ = ["KeyContext", "KeyEntry", "MasterKey", "now_rfc3339"]
+__all__ = ["KeyContext", "KeyEntry", "MasterKey", "now_rfc3339", "import_sdk", "CONNECT_TIMEOUT",
+           "READ_TIMEOUT", "ATTEMPTS"]
+
+#: Network key sources (KMS, Vault, Azure) bound every call by these, so that a
+#: service that is down costs seconds and decryption moves on to the next key.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+#: tries per call for transient failures (connection refused/reset, 5xx, throttling)
+ATTEMPTS = 2
 
 
 def now_rfc3339() -> str:
     """UTC, whole seconds, ``Z``: the form sops writes for timestamps."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def import_sdk(module: str, extra: str, what: str) -> Any:
+    """Import an optional SDK at first use; a missing one names the extra to install."""
+    import importlib
+
+    from ..errors import MissingExtra
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(f"{what} keys need the {exc.name or module} package: "
+                           f"pip install 'sealfile[{extra}]'") from None
 
 
 @dataclass
@@ -52,8 +73,13 @@ class MasterKey(Protocol):
         """sops's string form: used by --rm-*, updatekeys diffs and error reports."""
         ...
 
-    def wrap(self, data_key: bytes, ctx: KeyContext) -> str:
-        """Encrypt ``data_key`` (32-byte key or 33-byte Shamir share); return ``enc``."""
+    def wrap(self, data_key: bytes, ctx: KeyContext) -> "str | tuple[MasterKey, str]":
+        """Encrypt ``data_key`` (32-byte key or 33-byte Shamir share); return ``enc``.
+
+        A key whose service decides part of its identity at wrap time (Azure
+        Key Vault picks the current key version) returns ``(recorded_key, enc)``
+        so the file records the key exactly as it was used.
+        """
         ...
 
     def unwrap(self, enc: str, ctx: KeyContext) -> bytes:
