@@ -25,7 +25,7 @@ from .fileio import atomic_write, read_input, write_result
 from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
 
 __all__ = ["encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "DecryptedFile",
-           "decrypt_tree", "open_file", "file_status", "resolve_keys", "rule_keys", "kms_spec",
+           "decrypt_tree", "open_file", "file_status", "resolve_keys", "rule_keys", "kms_key",
            "parse_encryption_context", "FLAG_KEY_ORDER"]
 
 #: order in which keys given on the command line are put into their one group
@@ -45,12 +45,8 @@ def resolve_keys(specs: Sequence[tuple[str, Any]], *, encryption_context: Any = 
     which carries its own, exactly as in sops.
     """
     context = parse_encryption_context(encryption_context)
-    out: list[MasterKey] = []
-    for type_name, spec in specs:
-        if type_name == "kms" and isinstance(spec, str):
-            spec = kms_spec(spec, context, aws_profile)
-        out.append(provider(type_name).parse(spec))
-    return out
+    return [kms_key(spec, context, aws_profile) if type_name == "kms" and isinstance(spec, str)
+            else provider(type_name).parse(spec) for type_name, spec in specs]
 
 
 def rule_keys(rule: CreationRule, encryption_context: Any = None) -> list[list[MasterKey]]:
@@ -60,13 +56,10 @@ def rule_keys(rule: CreationRule, encryption_context: Any = None) -> list[list[M
                          aws_profile=profile if isinstance(profile, str) else None) for g in rule.key_groups]
 
 
-def kms_spec(text: str, context: TMapping[str, str] | None = None, aws_profile: str | None = None) -> dict[str, Any]:
-    """sops's ``NewMasterKeyFromArn``: spaces dropped, ``+arn:aws:iam::…`` splits off the role."""
-    arn, role = text.replace(" ", ""), ""
-    at = arn.find("+arn:aws:iam::")
-    if at > 0:
-        arn, role = arn[:at], arn[at + 1:]
-    return {"arn": arn, "role": role, "context": dict(context or {}), "aws_profile": aws_profile or ""}
+def kms_key(text: str, context: TMapping[str, str] | None = None, aws_profile: str | None = None) -> MasterKey:
+    """A KMS key from ``ARN[+ROLE_ARN]`` text with the context and profile in force."""
+    key: MasterKey = provider("kms").from_arn(text, context, aws_profile or "")
+    return key
 
 
 def parse_encryption_context(value: Any) -> dict[str, str] | None:
@@ -74,7 +67,7 @@ def parse_encryption_context(value: Any) -> dict[str, str] | None:
     if value is None or value == "" or value == {}:
         return None
     if isinstance(value, TMapping):
-        return {str(k): str(v) for k, v in value.items()}
+        return dict(value)  # the key source checks and converts the values, as for config files
     from .keys.awskms import parse_context
 
     return parse_context(str(value))

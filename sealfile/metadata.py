@@ -6,6 +6,7 @@ module gives it meaning.  Writing keeps the layout a file already has (sops
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,8 @@ class Metadata:
             meta.key_groups = [_group_from(g if isinstance(g, dict) else {}) for g in groups]
         if not any(meta.key_groups):
             raise MetadataError("No keys found in file")
+        if _older_than(meta.version, (3, 3, 0)):
+            _mark_legacy_kms_contexts(meta.key_groups)
         return meta
 
     # -- writing ---------------------------------------------------------
@@ -205,6 +208,20 @@ def _version(value: Any) -> str:
     if text.startswith("1.") or _SEMVER.match(text):
         return text
     raise MetadataError("invalid sops version in metadata: No Major.Minor.Patch elements found")
+
+
+def _older_than(version: str, release: tuple[int, int, int]) -> bool:
+    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", version)
+    return bool(match) and tuple(int(g) for g in match.groups()) < release
+
+
+def _mark_legacy_kms_contexts(groups: list[list[KeyEntry]]) -> None:
+    """sops before 3.3.0 could send a multi-value KMS context with its values mixed
+    up; KMS keys of such files also try those variations on decryption, as sops does."""
+    for group in groups:
+        for entry in group:
+            if entry.key.type_name == "kms":
+                entry.key = dataclasses.replace(entry.key, legacy_context=True)  # type: ignore[type-var]
 
 
 def _detect_layout(tree: Mapping) -> str:

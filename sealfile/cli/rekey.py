@@ -34,19 +34,19 @@ def _split(value: str | None) -> list[str]:
 
 
 def _specs(values: dict[str, Any], prefix: str, encryption_context: str | None = None,
-           aws_profile: str | None = None) -> list[tuple[str, Any]]:
-    """(key type, spec) pairs from the flags named ``<prefix>_<suffix>`` (comma lists, repeatable).
+           aws_profile: str | None = None) -> list[Any]:
+    """Keys, or (key type, spec) pairs, from the flags named ``<prefix>_<suffix>`` (comma lists, repeatable).
 
     KMS ARNs carry ``--encryption-context`` and ``--aws-profile``, as in sops (so
     ``--rm-kms`` matches a key only with the same context and profile).
     """
     context = api.parse_encryption_context(encryption_context)
-    out: list[tuple[str, Any]] = []
+    out: list[Any] = []
     for suffix, type_name in KEY_FLAG_TYPES.items():
         value = values.get(_dest(prefix, suffix))
         for item in ([value] if isinstance(value, str) or value is None else list(value)):
             for spec in _split(item):
-                out.append((type_name, api.kms_spec(spec, context, aws_profile) if type_name == "kms" else spec))
+                out.append(api.kms_key(spec, context, aws_profile) if type_name == "kms" else (type_name, spec))
     return out
 
 

@@ -24,6 +24,8 @@ _PROVIDERS: dict[str, str] = {
     "hc_vault": "sealfile.keys.hcvault:VaultTransitKey",
 }
 
+#: key type -> the pyproject extra that installs its SDK
+_EXTRAS = {"kms": "aws", "gcp_kms": "gcp", "azure_kv": "azure"}
 #: order in which sops collects the keys of a group from the metadata
 COLLECT_ORDER = ("kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "pgp", "age")
 #: types sops knows; entries of a type without a provider are kept verbatim
@@ -39,8 +41,9 @@ def provider(type_name: str) -> type:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:  # an optional SDK is missing
+        extra = _EXTRAS.get(type_name, "all")
         raise MissingExtra(f"{type_name} keys need an optional dependency ({exc.name}): "
-                           f"pip install 'sealfile[{type_name}]'") from None
+                           f"pip install 'sealfile[{extra}]'") from None
     return getattr(module, cls_name)
 
 

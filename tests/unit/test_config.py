@@ -111,7 +111,15 @@ def test_example_config_is_valid(tmp_path):
     other = cfg.rule_for(str(base / "misc/x.json"))
     assert other.selector_options == {} and other.key_groups
     assert cfg.store_options("yaml") == {"indent": 2}
-    from sealfile.api import resolve_keys
-    for rule in (prod, staging, k8s, other):
-        for group in rule.key_groups:
-            assert resolve_keys(group)
+    aws = cfg.rule_for(str(base / "secrets/aws/app.yaml"))
+    platform = cfg.rule_for(str(base / "secrets/platform/db.json"))
+    from sealfile.api import rule_keys
+    for rule in (prod, staging, k8s, other, aws, platform):
+        assert all(rule_keys(rule))
+    kms, age = rule_keys(aws)[0]
+    assert kms.to_string().endswith("+arn:aws:iam::111122223333:role/sops||prod")
+    assert age.type_name == "age"
+    groups = rule_keys(platform)
+    assert platform.shamir_threshold == 2
+    assert [[k.type_name for k in g] for g in groups] == [["gcp_kms", "hc_vault"], ["kms", "azure_kv"]]
+    assert groups[1][0].to_string().endswith("|app:platform|platform")
