@@ -6,7 +6,6 @@ decrypt never loads boto3 or google-cloud-kms.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Any, Mapping
 
 from ..errors import MissingExtra, UnknownRecipient
@@ -39,7 +38,7 @@ def provider(type_name: str) -> type:
         raise UnknownRecipient(f"key type {type_name!r} is not supported by this version of sealfile")
     module_name, _, cls_name = target.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = __import__(module_name, fromlist=["_"])  # unlike importlib, seen by -X importtime
     except ImportError as exc:  # an optional SDK is missing
         extra = _EXTRAS.get(type_name, "all")
         raise MissingExtra(f"{type_name} keys need an optional dependency ({exc.name}): "

@@ -368,7 +368,7 @@ def _kms_client(key: AwsKmsKey, ctx: KeyContext) -> Any:
         if key.role:
             credentials = _assume_role(session, ctx, region, key.role)
         client = _client(session, ctx, "kms", region, **credentials)
-    except MasterKeyError:
+    except SealfileError:  # our own reasons (and MissingExtra) are already clear
         raise
     except Exception as exc:  # botocore: ProfileNotFound, config parse errors...
         raise MasterKeyError(_reason(exc, "AWS KMS setup failed: ")) from None

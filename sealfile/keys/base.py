@@ -30,12 +30,10 @@ def now_rfc3339() -> str:
 
 def import_sdk(module: str, extra: str, what: str) -> Any:
     """Import an optional SDK at first use; a missing one names the extra to install."""
-    import importlib
-
     from ..errors import MissingExtra
 
     try:
-        return importlib.import_module(module)
+        return __import__(module, fromlist=["_"])  # unlike importlib, seen by -X importtime
     except ImportError as exc:
         raise MissingExtra(f"{what} keys need the {exc.name or module} package: "
                            f"pip install 'sealfile[{extra}]'") from None
