@@ -141,6 +141,8 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
     b.settimeout(None)
     sockets = [a, b]
     try:
+        for s in sockets:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while True:
             readable, _, _ = select.select(sockets, [], [], 30)
             if not readable:
@@ -149,6 +151,10 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
                 data = s.recv(65536)
                 if not data:
                     return
+                # ACK at once: a client that leaves Nagle on (urllib3's tunnelled sockets do) would
+                # otherwise hold a request's body until our delayed ACK, 40 ms per request
+                if hasattr(socket, "TCP_QUICKACK"):
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
                 (b if s is a else a).sendall(data)
     except OSError:
         return
