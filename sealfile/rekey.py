@@ -43,6 +43,15 @@ def _keys(items: Sequence[KeyLike]) -> list[MasterKey]:
     return out
 
 
+def _completed(keys: Sequence[MasterKey], ctx: KeyContext) -> list[MasterKey]:
+    """Keys as the service completes them (an Azure key without a version gets the current one).
+
+    sops compares keys only in this form, so an unchanged rule is no change for
+    ``updatekeys`` and ``--rm-azure-kv URL`` without a version removes the key.
+    """
+    return [k.resolved(ctx) if hasattr(k, "resolved") else k for k in keys]
+
+
 def _effective_threshold(groups: int, threshold: int) -> int:
     """What sops records: the value as given, or the group count when Shamir needs one."""
     if groups > 1 and threshold == 0:
@@ -197,7 +206,7 @@ def plan_key_update(path: str | os.PathLike[str], *, shamir_threshold: int | Non
         rule = cfg.rule_for(os.path.abspath(p))
         if rule is None:
             raise ConfigError(f"the config file {cfg.path} does not contain any creation rule")
-        groups = api.rule_keys(rule)
+        groups = [_completed(g, KeyContext(env_map)) for g in api.rule_keys(rule)]
     except SealfileError as exc:
         raise exc.with_path(p)
     old_t = keyed.metadata.shamir_threshold
@@ -287,7 +296,7 @@ def rotate_file(path: str | os.PathLike[str], *, add: Sequence[KeyLike] = (), re
         raise SealfileError(f'cannot add or remove keys on non-existent file "{os.path.abspath(p)}"',
                             path=p, exit_code=ExitCode.CANNOT_CHANGE_KEYS_FROM_NONEXISTENT)
     try:
-        add_keys, rm_keys = _keys(add), _keys(remove)
+        add_keys, rm_keys = _keys(add), _completed(_keys(remove), KeyContext(env_map))
         cfg = resolve_config(config, env_map)
     except SealfileError as exc:
         raise exc.with_path(p)
