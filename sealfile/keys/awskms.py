@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as _dt
 import os
 import re
 import socket
@@ -54,7 +53,7 @@ from typing import Any, ClassVar, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import ExitCode, MasterKeyError, MetadataError, SealfileError, UnknownRecipient
-from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext, KeyEntry, import_sdk, now_rfc3339
+from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext, KeyEntry, import_sdk, now_rfc3339, recorded
 
 __all__ = ["AwsKmsKey", "parse_context", "parse_list", "context_to_string", "session_name"]
 
@@ -243,13 +242,7 @@ class AwsKmsKey:
                   _optional_text(entry.get("role"), "the role of a kms entry", MetadataError),
                   _context_pairs(entry.get("context"), MetadataError),
                   _optional_text(entry.get("aws_profile"), "the aws_profile of a kms entry", MetadataError))
-        enc = entry.get("enc")
-        created = entry.get("created_at")
-        if isinstance(created, _dt.datetime):  # an unquoted YAML timestamp
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=_dt.timezone.utc)
-            created = created.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return KeyEntry(key, enc if isinstance(enc, str) else "", created if isinstance(created, str) else None)
+        return KeyEntry(key, *recorded(entry))
 
 
 # ------------------------------------------------------------------- clients

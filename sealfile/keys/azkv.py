@@ -13,14 +13,13 @@ which still does the bearer challenge, retries and timeouts of the SDK.
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Mapping
 from urllib.parse import quote
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
-from .base import KeyContext, KeyEntry, import_sdk, now_rfc3339
+from .base import KeyContext, KeyEntry, import_sdk, now_rfc3339, recorded
 
 __all__ = ["AzureKeyVaultKey", "parse_list"]
 
@@ -45,13 +44,6 @@ def _unb64url(text: str) -> bytes:
         raise MasterKeyError("the azure_kv enc field is not unpadded base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
-
-def _rfc3339(value: Any) -> str | None:
-    if isinstance(value, _dt.datetime):  # an unquoted YAML timestamp
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -148,6 +140,4 @@ class AzureKeyVaultKey:
             raise MetadataError("an azure_kv key entry needs string fields vault_url and name")
         if not isinstance(version, str):
             raise MetadataError("the version of an azure_kv key entry must be a string")
-        enc = entry.get("enc")
-        return KeyEntry(cls(url, name, version), enc if isinstance(enc, str) else "",
-                        _rfc3339(entry.get("created_at")))
+        return KeyEntry(cls(url, name, version), *recorded(entry))

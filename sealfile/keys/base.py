@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
 
-__all__ = ["KeyContext", "KeyEntry", "MasterKey", "now_rfc3339", "import_sdk", "CONNECT_TIMEOUT",
+__all__ = ["KeyContext", "KeyEntry", "MasterKey", "now_rfc3339", "recorded", "import_sdk", "CONNECT_TIMEOUT",
            "READ_TIMEOUT", "ATTEMPTS"]
 
 #: Network key sources (KMS, Vault, Azure) bound every call by these, so that a
@@ -26,6 +26,21 @@ ATTEMPTS = 2
 def now_rfc3339() -> str:
     """UTC, whole seconds, ``Z``: the form sops writes for timestamps."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def recorded(entry: Mapping[str, Any]) -> tuple[str, str | None]:
+    """A metadata entry's ``enc`` and ``created_at`` as text.
+
+    An unquoted YAML timestamp arrives as a datetime; anything else that is not
+    a string is treated as absent, so a damaged entry fails only when used.
+    """
+    enc = entry.get("enc")
+    created = entry.get("created_at")
+    if isinstance(created, _dt.datetime):
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=_dt.timezone.utc)
+        created = created.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (enc if isinstance(enc, str) else "", created if isinstance(created, str) else None)
 
 
 def import_sdk(module: str, extra: str, what: str) -> Any:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as _dt
 import ipaddress
 import json
 import os
@@ -40,7 +39,7 @@ from typing import Any, Callable, ClassVar, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
-from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext, KeyEntry, import_sdk, now_rfc3339
+from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext, KeyEntry, import_sdk, now_rfc3339, recorded
 
 __all__ = ["GcpKmsKey", "parse_list", "crc32c"]
 
@@ -462,12 +461,5 @@ class GcpKmsKey:
         resource_id = entry.get("resource_id")
         if not isinstance(resource_id, str):
             raise MetadataError("a gcp_kms key entry has no resource_id")
-        enc = entry.get("enc")
-        created = entry.get("created_at")
-        if isinstance(created, _dt.datetime):  # an unquoted YAML timestamp
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=_dt.timezone.utc)
-            created = created.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         # kept verbatim, valid or not: sops loads such a file and only this key fails to decrypt
-        return KeyEntry(cls(resource_id), enc if isinstance(enc, str) else "",
-                        created if isinstance(created, str) else None)
+        return KeyEntry(cls(resource_id), *recorded(entry))

@@ -9,7 +9,6 @@ calls go through :mod:`sealfile.keys.vaultclient` (standard library only).
 """
 from __future__ import annotations
 
-import datetime as _dt
 import posixpath
 import re
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from urllib.parse import quote, unquote
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from . import vaultclient
-from .base import KeyContext, KeyEntry, now_rfc3339
+from .base import KeyContext, KeyEntry, now_rfc3339, recorded
 from .vaultclient import PATH_SAFE, clean_path
 
 __all__ = ["VaultTransitKey", "parse_uris"]
@@ -100,14 +99,7 @@ class VaultTransitKey:
         # sops reads missing fields as "" and fails only when this key is used,
         # so a damaged entry must not stop the other keys from decrypting.
         fields = [_field(entry, name) for name in ("vault_address", "engine_path", "key_name")]
-        enc = entry.get("enc")
-        created = entry.get("created_at")
-        if isinstance(created, _dt.datetime):  # an unquoted YAML timestamp
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=_dt.timezone.utc)
-            created = created.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return KeyEntry(cls(*fields), enc if isinstance(enc, str) else "",
-                        created if isinstance(created, str) else None)
+        return KeyEntry(cls(*fields), *recorded(entry))
 
 
 def _field(entry: Mapping[str, Any], name: str) -> str:

@@ -9,7 +9,6 @@ machine-readable status lines rather than its localised messages.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
 import subprocess
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
-from .base import KeyContext, KeyEntry, now_rfc3339
+from .base import KeyContext, KeyEntry, now_rfc3339, recorded
 
 __all__ = ["PgpKey", "parse_list"]
 
@@ -154,11 +153,4 @@ class PgpKey:
         fp = entry.get("fp")
         if not isinstance(fp, str):
             raise MetadataError("a pgp key entry has no fp")
-        enc = entry.get("enc")
-        created = entry.get("created_at")
-        if isinstance(created, _dt.datetime):  # an unquoted YAML timestamp
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=_dt.timezone.utc)
-            created = created.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return KeyEntry(cls(fp.replace(" ", "")), enc if isinstance(enc, str) else "",
-                        created if isinstance(created, str) else None)
+        return KeyEntry(cls(fp.replace(" ", "")), *recorded(entry))

@@ -23,7 +23,7 @@ from conftest import clean_env, make_age_key, run_sealfile, run_sops
 from sealfile.errors import MasterKeyError, SealfileError, UnknownRecipient
 from sealfile.keys import KeyContext
 from sealfile.keys.azkv import AzureKeyVaultKey, parse_list
-from servers.azurekv import CLIENT_SECRET, LOGIN_HOST, VAULT, AzureEnv, azure_env, free_port  # noqa: F401
+from servers.azurekv import CLIENT_SECRET, LOGIN_HOST, VAULT, AzureEnv, azure_env, closed_port  # noqa: F401
 
 PLAINTEXTS = {
     "yaml": b"db:\n    user: admin\n    password: s3cr3t\nports:\n    - 80\n    - 443\nenabled: true\n",
@@ -40,7 +40,7 @@ def az(azure_env: AzureEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     This process's own environment is poisoned (a dead proxy, a missing CA bundle, a wrong
     secret), so every in-process success proves sealfile took its settings from ``env=``.
     """
-    dead = f"http://127.0.0.1:{free_port()}"
+    dead = f"http://127.0.0.1:{closed_port()}"
     for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.setenv(var, dead)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "no-such-ca.pem"))

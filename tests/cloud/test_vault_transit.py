@@ -498,7 +498,7 @@ def test_vault_module_loads_no_http_stack_until_used(openbao, home):
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "sealfile.keys.hcvault" in imported and not imported & {"hvac", "requests", "urllib3"}
     decrypt = ("import sys, sealfile\n"
-               f"sealfile.decrypt_data(sys.stdin.buffer.read(), input_type='yaml')\n"
+               "sealfile.decrypt_data(sys.stdin.buffer.read(), input_type='yaml')\n"
                "print(' '.join(sorted(sys.modules)))\n")
     blob = _encrypt(openbao.env(home), "yaml", [openbao.uri()])
     proc = subprocess.run([sys.executable, "-c", decrypt], input=blob, capture_output=True, timeout=60,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import socket
 import ssl
 import threading
 import time
@@ -33,9 +32,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from servers.net import closed_port
+
 from servers.tls import CertificateAuthority, ConnectProxy
 
-__all__ = ["FakeAzure", "FakeAzureServer", "AzureEnv", "azure_env", "free_port", "LOGIN_HOST", "VAULT",
+__all__ = ["FakeAzure", "FakeAzureServer", "AzureEnv", "azure_env", "closed_port", "LOGIN_HOST", "VAULT",
            "TENANT_ID", "CLIENT_ID", "CLIENT_SECRET"]
 
 LOGIN_HOST = "login.microsoftonline.com"
@@ -52,12 +53,6 @@ def b64url(data: bytes) -> str:
 def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released): connecting to it is refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -381,7 +376,7 @@ def azure_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzureEnv]:
     ca = CertificateAuthority(tmp_path_factory.mktemp("azure-ca"))
     cert = ca.issue("azure", ["*.vault.azure.net", LOGIN_HOST, "127.0.0.1"])
     server = FakeAzureServer(state, cert.cert_file, cert.key_file)
-    dead = free_port()
+    dead = closed_port()
     proxy = ConnectProxy({"*.vault.azure.net": server.port, LOGIN_HOST: server.port})
     vault_down = ConnectProxy({"*.vault.azure.net": dead, LOGIN_HOST: server.port})
     all_down = ConnectProxy({"*.vault.azure.net": dead, LOGIN_HOST: dead})

@@ -33,6 +33,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from servers.net import closed_port
+
 from servers.tls import CertificateAuthority, ConnectProxy
 
 __all__ = ["FakeCloudKms", "GcpKmsHarness", "gcp_kms", "crc32c_bitwise", "closed_port"]
@@ -50,12 +52,6 @@ def crc32c_bitwise(data: bytes) -> int:
             crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
     return crc ^ 0xFFFFFFFF
 
-
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _b64url_decode(text: str) -> bytes:

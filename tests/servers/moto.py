@@ -24,6 +24,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from servers.net import closed_port
+
 __all__ = ["MotoServer", "moto_server", "closed_port", "ConnectionCounter", "ACCOUNT", "ROLE_ARN"]
 
 ACCOUNT = "123456789012"
@@ -32,12 +34,6 @@ DUMMY_KEY_ID = "AKIDSEALFILETEST0000"
 DUMMY_SECRET = "sealfile-test-secret-not-real"
 _STARTUP = 30.0
 
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound once, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -15,7 +15,6 @@ import datetime as _dt
 import ipaddress
 import os
 import secrets
-import select
 import shutil
 import signal
 import socket
@@ -29,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from servers.net import closed_port, pipe
 
 from conftest import clean_env, require
 
@@ -66,12 +67,6 @@ class OpenBao:
         return {"VAULT_CACERT": str(self.ca_file), "VAULT_CLIENT_CERT": str(self.client_cert),
                 "VAULT_CLIENT_KEY": str(self.client_key)}
 
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _port_pair() -> int:
@@ -274,24 +269,7 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
             path = "/" + target.decode().split("/", 3)[3]
             kept = [line for line in lines[1:] if not line.lower().startswith("proxy-authorization:")]
             upstream.sendall(f"{method.decode()} {path} HTTP/1.1\r\n".encode() + "\r\n".join(kept).encode("latin-1"))
-        _pipe(self.connection, upstream)
-
-
-def _pipe(a: socket.socket, b: socket.socket) -> None:
-    try:
-        while True:
-            readable, _, _ = select.select([a, b], [], [], 10)
-            if not readable:
-                return
-            for sock in readable:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                (b if sock is a else a).sendall(data)
-    except OSError:
-        return
-    finally:
-        b.close()
+        pipe(self.connection, upstream)
 
 
 class _ProxyServer(socketserver.ThreadingTCPServer):

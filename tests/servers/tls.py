@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as _dt
 import fnmatch
 import ipaddress
-import select
 import socket
 import socketserver
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from servers.net import pipe
 
 __all__ = ["CertificateAuthority", "ConnectProxy"]
 
@@ -133,33 +134,7 @@ class _Handler(socketserver.BaseRequestHandler):
         extra = head.split(b"\r\n\r\n", 1)[1]
         if extra:
             upstream.sendall(extra)
-        _pipe(client, upstream)
-
-
-def _pipe(a: socket.socket, b: socket.socket) -> None:
-    a.settimeout(None)
-    b.settimeout(None)
-    sockets = [a, b]
-    try:
-        for s in sockets:
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        while True:
-            readable, _, _ = select.select(sockets, [], [], 30)
-            if not readable:
-                return
-            for s in readable:
-                data = s.recv(65536)
-                if not data:
-                    return
-                # ACK at once: a client that leaves Nagle on (urllib3's tunnelled sockets do) would
-                # otherwise hold a request's body until our delayed ACK, 40 ms per request
-                if hasattr(socket, "TCP_QUICKACK"):
-                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-                (b if s is a else a).sendall(data)
-    except OSError:
-        return
-    finally:
-        b.close()
+        pipe(client, upstream)
 
 
 class _ProxyServer(socketserver.ThreadingTCPServer):
