@@ -251,3 +251,39 @@ def test_every_service_down_age_still_decrypts_and_the_report_names_each_key(wor
                    "failed to load age identities"):
         assert reason in report, (reason, report)
     assert "Traceback" not in report
+
+
+@pytest.mark.interop
+def test_legacy_form_groups_add_and_edit_take_cloud_flags(world, sops_bin):
+    """sops's other entry points: ``-e`` with ``--kms``, ``groups add --hc-vault-transit --kms``,
+    ``edit`` of a new file with ``--gcp-kms``; and a malformed context is exit 6 as in sops."""
+    env, work = world["env"], world["dir"]
+    target = work / "legacy.yaml"
+    target.write_bytes(PLAIN)
+    out = run_sealfile(["-e", "--kms", world["kms"], "--encryption-context", "app:web", "-i", str(target)], env)
+    assert out.returncode == 0, out.stderr.decode()
+    assert "context:\n            app: web" in target.read_text()
+    assert _decrypts("sops", sops_bin, target, env)
+
+    bad = ["encrypt", "--kms", world["kms"], "--encryption-context", "app=web", str(work / "x.yaml")]
+    (work / "x.yaml").write_bytes(PLAIN)
+    ours, theirs = run_sealfile(bad, env), run_sops(sops_bin, bad, env)
+    assert ours.returncode == theirs.returncode == 6, (ours.stderr, theirs.stderr)
+    assert ours.stdout == b"" and len(ours.stderr.splitlines()) == 1
+
+    out = run_sealfile(["groups", "add", "--file", str(target), "--hc-vault-transit", world["vault"],
+                        "--kms", world["kms"], "--encryption-context", "team:x", "-i"], env)
+    assert out.returncode == 0, out.stderr.decode()
+    text = target.read_text()
+    assert "key_groups:" in text and "team: x" in text and "vault_address:" in text
+    assert _decrypts("sops", sops_bin, target, _without(env, "VAULT_TOKEN"))  # group 2 through KMS + context
+
+    editor = work / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'token: hunter2\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    new = work / "new.yaml"
+    out = run_sealfile(["edit", "--gcp-kms", world["gcp"], str(new)], dict(env, EDITOR=str(editor)))
+    assert out.returncode == 0, out.stderr.decode()
+    assert "resource_id: " + world["gcp"] in new.read_text() and "hunter2" not in new.read_text()
+    plain = run_sops(sops_bin, ["decrypt", str(new)], env)
+    assert plain.returncode == 0 and plain.stdout == b"token: hunter2\n", plain.stderr.decode()
