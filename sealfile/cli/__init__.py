@@ -63,9 +63,6 @@ def _fail(message: str, code: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    # gRPC's C core (GCP KMS) logs connection trouble to stderr; helm-secrets merges stderr into
-    # values, and the per-key report already says what failed
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         cli.main(args=argv, prog_name="sealfile", standalone_mode=False)
     except NoKeyCouldDecrypt as exc:

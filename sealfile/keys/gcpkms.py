@@ -33,6 +33,7 @@ import ipaddress
 import json
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
@@ -320,6 +321,23 @@ def _rest_client(ctx: KeyContext, creds: Any, http: _AuthHttp, host: str, port: 
     return kms.KeyManagementServiceClient(transport=transport)
 
 
+def _import_grpc_quietly() -> None:
+    """Load grpc with its C core's logging off unless the user set ``GRPC_VERBOSITY``.
+
+    The core would print connection trouble to stderr, which helm-secrets merges
+    into values (the per-key report already says what failed).  It reads the
+    variable when it loads, so the variable is set around that import only: the
+    process environment, which ``exec-env`` hands to its child, stays as it was.
+    """
+    if "grpc" in sys.modules or "GRPC_VERBOSITY" in os.environ:
+        return
+    os.environ["GRPC_VERBOSITY"] = "NONE"
+    try:
+        import_sdk("grpc", _EXTRA, _WHAT)
+    finally:
+        os.environ.pop("GRPC_VERBOSITY", None)
+
+
 def _client(ctx: KeyContext) -> Any:
     """One KMS client per endpoint and transport per run (KeyContext.cache); credentials are
     resolved once per run, and so is a failure to get them (it is not retried for every key)."""
@@ -329,6 +347,7 @@ def _client(ctx: KeyContext) -> Any:
     client = ctx.cache.get(cache_key)
     if client is not None:
         return client
+    _import_grpc_quietly()
     import_sdk("google.cloud.kms_v1", _EXTRA, _WHAT)  # a missing extra is the reason, not credentials
     http = ctx.cache.get("gcp_kms:http")
     if http is None:
