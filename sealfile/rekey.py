@@ -206,7 +206,8 @@ def plan_key_update(path: str | os.PathLike[str], *, shamir_threshold: int | Non
         rule = cfg.rule_for(os.path.abspath(p))
         if rule is None:
             raise ConfigError(f"the config file {cfg.path} does not contain any creation rule")
-        groups = [_completed(g, KeyContext(env_map)) for g in api.rule_keys(rule)]
+        ctx = KeyContext(env_map)  # one context: credentials are looked up once for every group
+        groups = [_completed(g, ctx) for g in api.rule_keys(rule)]
     except SealfileError as exc:
         raise exc.with_path(p)
     old_t = keyed.metadata.shamir_threshold

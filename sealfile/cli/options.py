@@ -63,12 +63,17 @@ io_options = _compose(
 RECIPIENT_FLAGS: dict[str, str] = {"kms": "kms", "gcp_kms": "gcp_kms", "azure_kv": "azure_kv",
                                    "hc_vault_transit": "hc_vault", "pgp": "pgp", "age": "age"}
 
+#: what every command that takes KMS ARNs also takes (sops applies them to those ARNs)
+kms_options = _compose(
+    click.option("--aws-profile", metavar="PROFILE", help="AWS profile for the KMS keys given here."),
+    click.option("--encryption-context", metavar="K:V,...",
+                 help="KMS encryption context (comma-separated key:value pairs) of the KMS keys given here."),
+)
+
 key_options = _compose(
     click.option("--kms", "-k", metavar="ARNS", envvar=_env("KMS_ARN"),
                  help="Comma-separated AWS KMS key ARNs (ARN+ROLE_ARN to assume a role)."),
-    click.option("--aws-profile", metavar="PROFILE", help="AWS profile for the KMS keys given here."),
-    click.option("--encryption-context", metavar="K:V,...",
-                 help="Comma-separated KMS encryption context key:value pairs."),
+    kms_options,
     click.option("--gcp-kms", metavar="IDS", envvar=_env("GCP_KMS_IDS"),
                  help="Comma-separated GCP KMS key resource IDs."),
     click.option("--azure-kv", metavar="URLS", envvar=_env("AZURE_KEYVAULT_URLS"),

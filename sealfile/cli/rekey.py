@@ -11,7 +11,7 @@ import click
 from .. import api
 from ..config import find_config, load_config
 from ..errors import ExitCode, FileMissing, NoKeyCouldDecrypt, SealfileError
-from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings
+from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings, kms_options
 
 rekey = LazyModule("sealfile.rekey")
 
@@ -58,25 +58,18 @@ def _apply(decorators: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
     return wrap
 
 
-_kms_options = [
-    click.option("--encryption-context", metavar="K:V,...",
-                 help="KMS encryption context (comma-separated key:value pairs) of the KMS keys given here."),
-    click.option("--aws-profile", metavar="PROFILE", help="AWS profile of the KMS keys given here."),
-]
-
 #: ``--add-age X --rm-pgp FP`` ...; exported so the legacy ``sealfile -r`` form can take them too
 rotate_key_options = _apply([
-    *[click.option(f"--{verb}-{suffix}", _dest(verb, suffix), metavar="KEYS",
-                   help=f"{'Add' if verb == 'add' else 'Remove'} these comma-separated "
-                        f"{_KEY_HELP[suffix]} {'to' if verb == 'add' else 'from'} the file.")
-      for suffix in KEY_FLAG_TYPES for verb in ("add", "rm")],
-])
+    click.option(f"--{verb}-{suffix}", _dest(verb, suffix), metavar="KEYS",
+                 help=f"{'Add' if verb == 'add' else 'Remove'} these comma-separated "
+                      f"{_KEY_HELP[suffix]} {'to' if verb == 'add' else 'from'} the file.")
+    for suffix in KEY_FLAG_TYPES for verb in ("add", "rm")])
 
 _group_key_options = _apply([
     *[click.option(f"--{suffix}", _dest("key", suffix), multiple=True, metavar="KEY",
                    help=f"{_KEY_HELP[suffix]} for the new group (repeatable).")
       for suffix in KEY_FLAG_TYPES],
-    *_kms_options,
+    kms_options,
 ])
 
 _KEY_FLAG_NAMES = {_dest(verb, s) for s in KEY_FLAG_TYPES for verb in ("add", "rm")}
@@ -154,7 +147,7 @@ def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, 
 @click.option("--input-type", type=FORMAT_CHOICE, help="Format of the input (default: from the extension).")
 @click.option("--output-type", type=FORMAT_CHOICE, help="Format of the output (default: from the extension).")
 @rotate_key_options
-@_apply(_kms_options)
+@kms_options
 @click.option("--filename-override", metavar="NAME", help="Use NAME to choose the format.")
 @click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV,
               metavar="TYPES", help="Comma-separated key types to try first (default: age,pgp).")
