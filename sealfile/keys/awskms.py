@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import re
 import socket
@@ -193,11 +194,11 @@ class AwsKmsKey:
         if self.context:
             kwargs["EncryptionContext"] = self.context_map
         client = _kms_client(self, ctx)
-        try:
-            out = client.encrypt(**kwargs)
+        try:  # the subscript too: an endpoint that is not KMS may answer 200 without it
+            blob = client.encrypt(**kwargs)["CiphertextBlob"]
         except Exception as exc:  # botocore's errors, and anything under them
             raise MasterKeyError(_reason(exc, "AWS KMS Encrypt failed: ")) from None
-        return base64.b64encode(out["CiphertextBlob"]).decode("ascii")
+        return base64.b64encode(blob).decode("ascii")
 
     def unwrap(self, enc: str, ctx: KeyContext) -> bytes:
         try:  # Go's StdEncoding skips CR and LF
@@ -258,15 +259,48 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() == "true"
 
 
+#: lower-cased marks of what botocore's DEBUG records of bodies and signed headers would show:
+#: the data key (KMS ``Plaintext``) and an assumed role's keys (STS reply, security-token header)
+_LOG_SECRETS = ("plaintext", "secretaccesskey", "sessiontoken", "security-token")
+
+
+class _WithholdSecrets(logging.Filter):
+    """Blank botocore DEBUG records that hold key material, for applications that log at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage().lower()
+        except Exception:  # a record that cannot be formatted holds nothing to withhold
+            return True
+        if any(mark in text for mark in _LOG_SECRETS):
+            record.msg, record.args = "[botocore debug record withheld by sealfile: it holds key material]", ()
+        return True
+
+
+def _guard_botocore_logs() -> None:
+    """Filter the loggers that write request/response bodies and signed headers (once per process)."""
+    for name in ("botocore.endpoint", "botocore.parsers", "botocore.auth"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _WithholdSecrets) for f in logger.filters):
+            logger.addFilter(_WithholdSecrets())
+
+
 def _session(ctx: KeyContext, profile: str) -> Any:
     """A botocore session configured from ctx.env (see the module docstring); one per profile."""
     cache_key = f"{_CACHE}.session\0{profile}"
     if cache_key in ctx.cache:
         return ctx.cache[cache_key]
+    _guard_botocore_logs()
     botocore_session = import_sdk("botocore.session", "aws", "AWS KMS")
     credentials = import_sdk("botocore.credentials", "aws", "AWS KMS")
+    config_mod = import_sdk("botocore.config", "aws", "AWS KMS")
     env = ctx.env
     session = botocore_session.Session()
+    # Also bounds the clients botocore makes for itself (STS for a profile's role_arn or
+    # web identity, SSO), which would otherwise wait 60 s per read, five times over.
+    session.set_default_client_config(config_mod.Config(
+        connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+        retries={"total_max_attempts": ATTEMPTS, "mode": "standard"}))
     store = session.get_component("config_store")
     home = env.get("HOME")
     for name, var, default in (("config_file", "AWS_CONFIG_FILE", "config"),
@@ -340,9 +374,8 @@ def _client(session: Any, ctx: KeyContext, service: str, region: str, **credenti
     config_mod = import_sdk("botocore.config", "aws", "AWS KMS")
     endpoint = _endpoint(session, ctx.env, service)
     url = endpoint or f"https://{service}.{region}.amazonaws.com"
-    config = config_mod.Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-                               retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
-                               ignore_configured_endpoint_urls=True, proxies=_proxies(ctx.env, url))
+    # merged over the session's bounded default (timeouts, retries)
+    config = config_mod.Config(ignore_configured_endpoint_urls=True, proxies=_proxies(ctx.env, url))
     verify: Any = ctx.env.get("AWS_CA_BUNDLE") or session.get_scoped_config().get("ca_bundle") or True
     return session.create_client(service, region_name=region, endpoint_url=endpoint, verify=verify,
                                  config=config, **credentials)

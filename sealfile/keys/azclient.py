@@ -144,6 +144,28 @@ def _environment_credential(ctx: KeyContext, common: dict[str, Any]) -> Any:
                         "AZURE_USERNAME and AZURE_PASSWORD is set")
 
 
+def _member(name: str, ctx: KeyContext, common: dict[str, Any], tenants: list[str]) -> Any:
+    """One credential of the chain, by its AZURE_TOKEN_CREDENTIALS name."""
+    identity = _sdk("azure.identity")
+    env = ctx.env
+    if name == "EnvironmentCredential":
+        return _environment_credential(ctx, common)
+    if name == "WorkloadIdentityCredential":
+        wanted = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE")
+        missing = [v for v in wanted if not env.get(v)]
+        if missing:
+            return _Unavailable(name, f"{', '.join(missing)} not set")
+        return identity.WorkloadIdentityCredential(tenant_id=env["AZURE_TENANT_ID"], client_id=env["AZURE_CLIENT_ID"],
+                                                   token_file_path=env["AZURE_FEDERATED_TOKEN_FILE"], **common)
+    if name == "ManagedIdentityCredential":
+        return identity.ManagedIdentityCredential(client_id=env.get("AZURE_CLIENT_ID") or None,
+                                                  **_http(ctx, _IMDS_HOST, "http"))
+    if name == "AzureCLICredential":
+        return identity.AzureCliCredential(additionally_allowed_tenants=tenants, process_timeout=int(READ_TIMEOUT))
+    return identity.AzureDeveloperCliCredential(additionally_allowed_tenants=tenants,
+                                                process_timeout=int(READ_TIMEOUT))
+
+
 def _credential(ctx: KeyContext) -> Any:
     cached = ctx.cache.get("azkv.credential")
     if cached is not None:
@@ -156,25 +178,13 @@ def _credential(ctx: KeyContext) -> Any:
     common = dict(_http(ctx, authority_host), authority=authority, additionally_allowed_tenants=tenants)
     chain: list[Any] = []
     for name in _selected(env):
-        if name == "EnvironmentCredential":
-            chain.append(_environment_credential(ctx, common))
-        elif name == "WorkloadIdentityCredential":
-            wanted = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE")
-            missing = [v for v in wanted if not env.get(v)]
-            chain.append(_Unavailable(name, f"{', '.join(missing)} not set") if missing else
-                         identity.WorkloadIdentityCredential(tenant_id=env["AZURE_TENANT_ID"],
-                                                             client_id=env["AZURE_CLIENT_ID"],
-                                                             token_file_path=env["AZURE_FEDERATED_TOKEN_FILE"],
-                                                             **common))
-        elif name == "ManagedIdentityCredential":
-            chain.append(identity.ManagedIdentityCredential(client_id=env.get("AZURE_CLIENT_ID") or None,
-                                                            **_http(ctx, _IMDS_HOST, "http")))
-        elif name == "AzureCLICredential":
-            chain.append(identity.AzureCliCredential(additionally_allowed_tenants=tenants,
-                                                     process_timeout=int(READ_TIMEOUT)))
-        else:
-            chain.append(identity.AzureDeveloperCliCredential(additionally_allowed_tenants=tenants,
-                                                              process_timeout=int(READ_TIMEOUT)))
+        try:
+            chain.append(_member(name, ctx, common, tenants))
+        except (OSError, ValueError) as exc:
+            # an unreadable certificate, a malformed tenant id...: azidentity reports a credential it
+            # cannot build as unavailable and tries the next one, so decryption is not aborted here
+            reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
+            chain.append(_Unavailable(name, f"cannot be set up: {reason}"))
     credential = identity.ChainedTokenCredential(*chain)
     ctx.cache["azkv.credential"] = credential
     return credential

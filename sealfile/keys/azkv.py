@@ -135,9 +135,9 @@ class AzureKeyVaultKey:
 
     @classmethod
     def from_metadata(cls, entry: Mapping[str, Any]) -> KeyEntry:
-        url, name, version = entry.get("vault_url"), entry.get("name"), entry.get("version") or ""
-        if not isinstance(url, str) or not isinstance(name, str):
-            raise MetadataError("an azure_kv key entry needs string fields vault_url and name")
-        if not isinstance(version, str):
-            raise MetadataError("the version of an azure_kv key entry must be a string")
+        # sops reads missing fields as "" and fails only when this key is used,
+        # so a damaged entry must not stop the other keys from decrypting.
+        url, name, version = (entry.get(f) or "" for f in ("vault_url", "name", "version"))
+        if not isinstance(url, str) or not isinstance(name, str) or not isinstance(version, str):
+            raise MetadataError("vault_url, name and version of an azure_kv key entry must be strings")
         return KeyEntry(cls(url, name, version), *recorded(entry))

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
 from urllib.parse import urlsplit
 
-from ..errors import MasterKeyError, MetadataError, UnknownRecipient
+from ..errors import MasterKeyError, MetadataError, SealfileError, UnknownRecipient
 from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext, KeyEntry, import_sdk, now_rfc3339, recorded
 
 __all__ = ["GcpKmsKey", "parse_list", "crc32c"]
@@ -230,10 +230,14 @@ def _credentials(ctx: KeyContext, http: _AuthHttp) -> Any:
             creds = creds.with_always_use_jwt_access(True)
         if not creds.valid:
             creds.refresh(http)
-    except exceptions.GoogleAuthError as exc:
+    except SealfileError:
+        raise
+    except (exceptions.GoogleAuthError, OSError) as exc:  # OSError: requests' missing CA bundle
         raise MasterKeyError(f"GCP KMS credentials failed: {_safe_reason(exc)}") from None
     except ValueError as exc:  # a credentials document with missing or malformed fields
         raise MasterKeyError(f"GCP KMS credentials are invalid: {_safe_reason(exc)}") from None
+    except Exception as exc:  # google-auth tripping over a document of the wrong shape: no text, it may quote it
+        raise MasterKeyError(f"GCP KMS credentials are invalid: {type(exc).__name__}") from None
     return creds
 
 
@@ -379,11 +383,14 @@ def _call(method: Callable[..., Any], request: Any, operation: str) -> Any:
         except exceptions.GoogleAPICallError as exc:
             code, reason = _status_name(exc), _call_message(exc)
             transient = code in _TRANSIENT
-        except requests.exceptions.RequestException as exc:  # the REST client's connection errors
+        except OSError as exc:  # the REST client: requests' errors, and a missing CA bundle (a bare OSError)
             code, reason = "connection failed", _safe_reason(exc)
             transient = isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
         except auth_exceptions.GoogleAuthError as exc:  # a token refresh during the call
             raise MasterKeyError(f"GCP KMS credentials failed: {_safe_reason(exc)}") from None
+        except Exception as exc:  # e.g. protobuf's ParseError on a reply that is not Cloud KMS's: its text
+            # may quote the reply's fields, so only the type is told
+            raise MasterKeyError(f"GCP KMS {operation} failed: {type(exc).__name__}") from None
         if not (transient and attempt < ATTEMPTS and deadline - time.monotonic() > 1.0):
             raise MasterKeyError(f"GCP KMS {operation} failed: {code}: {reason}")
         time.sleep(0.25 * attempt)

@@ -9,7 +9,6 @@ calls go through :mod:`sealfile.keys.vaultclient` (standard library only).
 """
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
@@ -62,7 +61,7 @@ class VaultTransitKey:
         import base64
 
         raw = bytes(getattr(data_key, "raw", data_key))
-        api_path = posixpath.join(self.engine_path, "encrypt", self.key_name)
+        api_path = _join(self.engine_path, "encrypt", self.key_name)
         payload = {"plaintext": base64.b64encode(raw).decode("ascii")}
         data = vaultclient.transit(self.vault_address, api_path, payload, ctx, "encrypt")
         ciphertext = data.get("ciphertext")
@@ -78,7 +77,7 @@ class VaultTransitKey:
         import base64
         import binascii
 
-        api_path = posixpath.join(self.engine_path, "decrypt", self.key_name)
+        api_path = _join(self.engine_path, "decrypt", self.key_name)
         data = vaultclient.transit(self.vault_address, api_path, {"ciphertext": enc}, ctx, "decrypt")
         plaintext = data.get("plaintext")
         if not isinstance(plaintext, str):
@@ -100,6 +99,13 @@ class VaultTransitKey:
         # so a damaged entry must not stop the other keys from decrypting.
         fields = [_field(entry, name) for name in ("vault_address", "engine_path", "key_name")]
         return KeyEntry(cls(*fields), *recorded(entry))
+
+
+def _join(*parts: str) -> str:
+    """Go's ``path.Join``, as sops builds the transit path: unlike ``posixpath.join``, a part
+    starting with ``/`` (``engine_path: /transit`` in a file) does not discard the parts before it."""
+    joined = "/".join(p for p in parts if p)
+    return clean_path(joined) if joined else ""
 
 
 def _field(entry: Mapping[str, Any], name: str) -> str:

@@ -4,7 +4,8 @@ sops talks to Vault through ``github.com/hashicorp/vault/api`` (``DefaultConfig(
 + ``NewClient``).  This module reproduces what that client takes from the
 environment, reading ``ctx.env`` instead of ``os.environ``:
 
-* token: ``VAULT_TOKEN``, else ``$HOME/.vault-token`` (trimmed); ``VAULT_NAMESPACE``
+* token: ``VAULT_TOKEN``, else ``$HOME/.vault-token`` (trimmed), else none (a Vault
+  Agent or proxy at the key's address may add its own); ``VAULT_NAMESPACE``
   becomes ``X-Vault-Namespace``; ``VAULT_HEADERS`` (a JSON object) adds headers;
   ``X-Vault-Request: true`` is always sent;
 * TLS: ``VAULT_CACERT`` > ``VAULT_CACERT_BYTES`` > ``VAULT_CAPATH`` (every PEM
@@ -66,8 +67,8 @@ def clean_path(path: str) -> str:
 
 @dataclass
 class _Settings:
-    token: str
-    headers: dict[str, str]
+    token: str = field(repr=False)  # credentials stay out of reprs (tracebacks with locals, debuggers)
+    headers: dict[str, str] = field(repr=False)
     agent_address: str
     proxy_override: str
     env: Mapping[str, str] = field(repr=False)
@@ -84,10 +85,8 @@ def _settings(ctx: KeyContext) -> _Settings:
     if cached is None:
         env = ctx.env
         agent = env.get("VAULT_AGENT_ADDR") or ""
+        # no token is no error: sops then sends none, which a Vault Agent (use_auto_auth_token) accepts
         token = env.get("VAULT_TOKEN") or _token_file(env)
-        if not token and not agent:  # a Vault Agent may hold the token itself (auto-auth)
-            raise MasterKeyError("no Vault token: set VAULT_TOKEN or write the token to "
-                                 f"{_token_path(env)}")
         if any(not c.isprintable() for c in token):
             raise MasterKeyError("configured Vault token contains non-printable characters and cannot be used")
         headers = {"X-Vault-Request": "true"}
@@ -227,7 +226,7 @@ class _Target:
     port: int
     base_path: str
     netloc: str  # for messages and absolute URLs: host[:port], no user info
-    auth: str = ""  # basic credentials from user info in the address, as Go sends them
+    auth: str = field(default="", repr=False)  # basic credentials from user info in the address, as Go sends them
     socket_path: str = ""
 
     def url(self, path: str) -> str:
@@ -262,7 +261,8 @@ def _target(address: str) -> _Target:
 
 
 def _redact_userinfo(url: str) -> str:
-    return re.sub(r"(//)[^/@]*@", r"\1", url)
+    """Drop user info up to the *last* ``@`` of the authority, as URL parsers split it (``u:p@ss@host``)."""
+    return re.sub(r"(//)[^/?#]*@", r"\1", url)
 
 
 def transit(vault_address: str, api_path: str, payload: dict[str, str], ctx: KeyContext,
@@ -274,14 +274,19 @@ def transit(vault_address: str, api_path: str, payload: dict[str, str], ctx: Key
     settings = _settings(ctx)
     target = _target(settings.agent_address or vault_address)
     prefix = f"failed to {verb} Vault transit backend '{api_path}' at {target.url('')}"
-    path = quote(clean_path(posixpath.join(target.base_path or "/", "v1", api_path)), safe=PATH_SAFE)
+    # Go's path.Join(base, "/v1/"+api_path): posixpath.join would drop /v1 before an absolute api_path
+    path = quote(clean_path(f"{target.base_path}/v1/{api_path}"), safe=PATH_SAFE)
     body = json.dumps(payload).encode("utf-8")
     try:
         status, raw = _send(target, path, body, settings)
     except MasterKeyError as exc:
         raise MasterKeyError(f"{prefix}: {exc.message}") from None
     if status >= 400 or status < 200:
-        raise MasterKeyError(f"{prefix}: HTTP {status}: {_scrub(_vault_errors(raw), settings.token)}")
+        # scrub before _vault_errors shortens the text, so a cut cannot leave part of the token behind
+        reason = _vault_errors(_scrub(raw.decode("utf-8", "replace"), settings.token))
+        if not settings.token:
+            reason += f" (no Vault token: set VAULT_TOKEN or write the token to {_token_path(settings.env)})"
+        raise MasterKeyError(f"{prefix}: HTTP {status}: {reason}")
     try:
         document = json.loads(raw.decode("utf-8")) if raw.strip() else None
     except (UnicodeDecodeError, ValueError):
@@ -330,7 +335,10 @@ def _once(target: _Target, path: str, body: bytes, settings: _Settings) -> tuple
     import socket
     import ssl
 
-    conn, request_target, headers, via = _connection(target, path, settings)
+    try:
+        conn, request_target, headers, via = _connection(target, path, settings)
+    except http.client.InvalidURL as exc:  # blanks or control characters in a host name
+        raise MasterKeyError(f"invalid Vault address: {exc}") from None
     headers.update({"Content-Type": "application/json", "Content-Length": str(len(body))})
     try:
         try:
@@ -346,6 +354,8 @@ def _once(target: _Target, path: str, body: bytes, settings: _Settings) -> tuple
             raise _Transient(f"cannot connect{via}: no connection within {CONNECT_TIMEOUT:g} s") from None
         except OSError as exc:
             raise _Transient(f"cannot connect{via}: {_os_reason(exc).lower()}") from None
+        except ValueError as exc:  # UnicodeError: a host name IDNA cannot encode ("a..b", a label over 63)
+            raise MasterKeyError(f"invalid host name{via}: {exc}") from None
         if conn.sock is not None:
             conn.sock.settimeout(READ_TIMEOUT)
         try:
@@ -441,11 +451,10 @@ def _proxy_for(target: _Target, settings: _Settings) -> _Target | None:
     return proxy  # user info in the proxy URL becomes Proxy-Authorization
 
 
-def _vault_errors(raw: bytes) -> str:
+def _vault_errors(text: str) -> str:
     """Vault's ``errors`` array, unwrapped from go-multierror's "1 error occurred" layout."""
     import json
 
-    text = raw.decode("utf-8", "replace")
     try:
         document = json.loads(text)
     except ValueError:

@@ -8,12 +8,17 @@ and the fallback to an age key when KMS is down.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
+import logging
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +26,7 @@ import pytest
 import sealfile
 from conftest import VECTORS, make_age_key, run_sealfile, run_sops
 from sealfile.errors import ExitCode, MasterKeyError, SealfileError
+from sealfile.keys import awskms
 from sealfile.keys.awskms import AwsKmsKey, parse_context, parse_list, session_name
 from sealfile.keys.base import KeyContext
 from servers.moto import ROLE_ARN, ConnectionCounter, closed_port, moto_server  # noqa: F401
@@ -267,6 +273,88 @@ def test_unreachable_kms_fails_fast(kms_arn, aws_env, sops_bin, tmp_path):
     theirs = run_sops(sops_bin, ["decrypt", str(target)], down)
     assert theirs.returncode == ExitCode.COULD_NOT_RETRIEVE_KEY
     assert _key_lines(out.stderr) == _key_lines(theirs.stderr) == [f"{kms_arn}+{ROLE_ARN}|{CONTEXT}|p"]
+
+
+def test_botocore_own_sts_client_is_bounded(tmp_path, monkeypatch):
+    """A profile's ``role_arn`` makes botocore build its own STS client: it gets our bounds too."""
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    (tmp_path / "config").write_text(
+        f"[profile chain]\nrole_arn = {ROLE_ARN}\nsource_profile = base\nregion = us-east-1\n"
+        f"endpoint_url = http://127.0.0.1:{listener.getsockname()[1]}\n[profile base]\nregion = us-east-1\n")
+    (tmp_path / "credentials").write_text("[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n")
+    env = {"HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials")}
+    monkeypatch.setattr(awskms, "CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr(awskms, "READ_TIMEOUT", 0.5)
+    outcome: list[BaseException] = []
+
+    def unwrap() -> None:
+        try:
+            AwsKmsKey("arn:aws:kms:us-east-1:1:key/k", aws_profile="chain").unwrap("AAAA", KeyContext(env))
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            outcome.append(exc)
+
+    worker = threading.Thread(target=unwrap, daemon=True)
+    worker.start()
+    worker.join(8)  # botocore's own default would be 60 s per read, five times
+    hung = worker.is_alive()
+    listener.close()
+    for conn in held:  # lets a hung worker fail fast and end
+        conn.close()
+    assert not hung, "botocore's STS client is not bounded"
+    assert isinstance(outcome[0], MasterKeyError) and "Read timeout" in outcome[0].message
+
+
+def test_kms_reply_without_ciphertext_is_a_reason(aws_env):
+    """An endpoint that answers 200 with no CiphertextBlob: a MasterKeyError, not a KeyError traceback."""
+
+    class Empty(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = dict(aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(MasterKeyError, match="AWS KMS Encrypt failed: KeyError"):
+            AwsKmsKey("arn:aws:kms:us-east-1:1:key/k").wrap(b"k" * 32, KeyContext(env))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_debug_logs_hold_no_key_material(kms_arn, aws_env, caplog):
+    """botocore logs bodies and signed headers at DEBUG: the data key and the role's keys stay out."""
+    caplog.set_level(logging.DEBUG)
+    data_key = bytes(range(32))
+    key = AwsKmsKey(kms_arn, role=ROLE_ARN)
+    ctx = KeyContext(aws_env)
+    assert key.unwrap(key.wrap(data_key, ctx), ctx) == data_key
+    text = caplog.text
+    assert "withheld by sealfile" in text  # the records were there, and were blanked
+    assert base64.b64encode(data_key).decode() not in text
+    for mark in ("SecretAccessKey>", "SessionToken>", "x-amz-security-token:", "X-Amz-Security-Token"):
+        assert mark not in text
 
 
 @pytest.fixture(scope="module")

@@ -337,17 +337,52 @@ def test_bad_token_credentials_selection(az):
     assert "AZURE_TOKEN_CREDENTIALS" in info.value.message
 
 
-def test_token_credentials_selection_follows_go(azure_env, az, enc_file):
+def test_token_credentials_selection_follows_go(azure_env, az, enc_file, monkeypatch, tmp_path):
     """AZURE_TOKEN_CREDENTIALS narrows the chain as azidentity does: "dev" skips the secret."""
     blob = enc_file.read_bytes()
     named = dict(az, AZURE_TOKEN_CREDENTIALS="environmentcredential")  # names match case-insensitively
     ok = sealfile.decrypt_data(blob, input_type="yaml", env=named)
     assert ok == PLAINTEXTS["yaml"]
-    env = dict(az, AZURE_TOKEN_CREDENTIALS="dev", PATH=str(Path(sys.executable).parent))  # no az/azd here
+    # azure-identity finds az/azd on the *process* PATH (env= cannot reach it): empty it, so a
+    # developer's logged-in az cannot answer
+    monkeypatch.setenv("PATH", str(tmp_path))
+    env = dict(az, AZURE_TOKEN_CREDENTIALS="dev")
     with pytest.raises(SealfileError) as info:
         sealfile.decrypt_data(blob, input_type="yaml", env=env)
     report = info.value.report
     assert "AzureCliCredential" in report and "ClientSecretCredential" not in report
+
+
+def test_unreadable_certificate_skips_the_environment_credential(azure_env, az, tmp_path):
+    """azidentity reports a credential it cannot build as unavailable; decryption goes on to the next key."""
+    age = make_age_key(tmp_path)
+    blob = sealfile.encrypt_data(PLAINTEXTS["yaml"], input_type="yaml", config=False, env=az,
+                                 recipients={"azure_kv": [azure_env.key_url("sops-key")], "age": [age.recipient]})
+    env = {k: v for k, v in az.items() if k != "AZURE_CLIENT_SECRET"}
+    env.update(AZURE_CLIENT_CERTIFICATE_PATH=str(tmp_path / "no-such-cert.pem"),
+               AZURE_TOKEN_CREDENTIALS="EnvironmentCredential")
+    with pytest.raises(SealfileError) as info:
+        sealfile.decrypt_data(blob, input_type="yaml", env=env)
+    assert info.value.exit_code == 128
+    assert "EnvironmentCredential" in info.value.report and "no-such-cert.pem" in info.value.report
+    env["SOPS_AGE_KEY_FILE"] = str(age.key_file)
+    assert sealfile.decrypt_data(blob, input_type="yaml", decryption_order="azure_kv,age", env=env) \
+        == PLAINTEXTS["yaml"]
+
+
+def test_entry_without_vault_url_or_name_fails_only_when_used(tmp_path):
+    """sops reads missing fields as "": a damaged azure_kv entry must not stop an age key from decrypting."""
+    age = make_age_key(tmp_path)
+    blob = sealfile.encrypt_data(PLAINTEXTS["yaml"], input_type="yaml", config=False, env={},
+                                 recipients={"age": [age.recipient]})
+    damaged = blob.replace(b"sops:\n", b"sops:\n    azure_kv:\n        - version: ''\n"
+                           b"          created_at: \"2026-01-02T03:04:05Z\"\n          enc: AAAA\n", 1)
+    assert damaged != blob
+    env = {"SOPS_AGE_KEY_FILE": str(age.key_file)}
+    assert sealfile.decrypt_data(damaged, input_type="yaml", decryption_order="azure_kv,age", env=env) \
+        == PLAINTEXTS["yaml"]
+    entry = AzureKeyVaultKey.from_metadata({"created_at": "2026-01-02T03:04:05Z", "enc": "AAAA"})
+    assert entry.key == AzureKeyVaultKey("", "", "")
 
 
 def test_missing_sdk_names_the_extra(tmp_path):

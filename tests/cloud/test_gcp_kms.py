@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -364,6 +366,63 @@ def test_hanging_endpoint_is_bounded_by_the_deadline(gcp_kms, env, monkeypatch):
             conn.close()
     assert time.monotonic() - start < 5
     assert "DEADLINE_EXCEEDED" in _reason(info.value)
+
+
+def test_broken_setups_give_reasons_not_tracebacks(gcp_kms, env, tmp_path):
+    """A missing CA bundle (requests raises a bare OSError) and a credentials document google-auth
+    trips over (AttributeError) are MasterKeyErrors naming the cause."""
+    key = GcpKmsKey(gcp_kms.key)
+    missing = str(tmp_path / "no-such-ca.pem")
+    rest = gcp_kms.base_env(env)
+    rest.update(SOPS_GCP_KMS_CLIENT_TYPE="rest", SOPS_GCP_KMS_ENDPOINT=gcp_kms.rest_endpoint,
+                GOOGLE_OAUTH_ACCESS_TOKEN=gcp_kms.token, SSL_CERT_FILE=missing, REQUESTS_CA_BUNDLE=missing)
+    with pytest.raises(MasterKeyError, match="GCP KMS Decrypt failed: .*invalid path: " + re.escape(missing)):
+        key.unwrap("AAAA", KeyContext(rest))
+    user = gcp_kms.state.add_authorized_user("ca@sealfile.invalid")
+    adc = gcp_kms.endpoint_env(env, GOOGLE_CREDENTIALS=json.dumps(user), REQUESTS_CA_BUNDLE=missing)
+    with pytest.raises(MasterKeyError, match="GCP KMS credentials failed: .*invalid path: ") as info:
+        key.unwrap("AAAA", KeyContext(adc))
+    assert user["client_secret"] not in info.value.message
+    odd = gcp_kms.endpoint_env(env, GOOGLE_CREDENTIALS=json.dumps(
+        {"type": "impersonated_service_account", "source_credentials": 5, "service_account_impersonation_url": "x"}))
+    with pytest.raises(MasterKeyError, match="GCP KMS credentials are invalid: AttributeError"):
+        key.unwrap("AAAA", KeyContext(odd))
+
+
+def test_reply_that_is_not_cloud_kms_is_a_reason(gcp_kms, env):
+    """A REST endpoint answering 200 with something else: a MasterKeyError that quotes none of the reply."""
+    cert = gcp_kms.ca.issue("not-kms", ["127.0.0.1"])
+    reply = b'{"plaintextCrc32c": "REPLY-TEXT"}'
+
+    class NotKms(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotKms)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(str(cert.cert_file), str(cert.key_file))
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        rest = gcp_kms.base_env(env)
+        rest.update(SOPS_GCP_KMS_CLIENT_TYPE="rest", SOPS_GCP_KMS_ENDPOINT=f"127.0.0.1:{server.server_address[1]}",
+                    GOOGLE_OAUTH_ACCESS_TOKEN=gcp_kms.token)
+        with pytest.raises(MasterKeyError, match="GCP KMS Decrypt failed: ParseError") as info:
+            GcpKmsKey(gcp_kms.key).unwrap("AAAA", KeyContext(rest))
+        assert "REPLY-TEXT" not in info.value.message
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_unreachable_gcp_falls_back_to_age(gcp_kms, env, tmp_path):

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import subprocess
 import sys
 import time
@@ -18,7 +21,7 @@ import pytest
 import sealfile
 from conftest import VECTORS, make_age_key, run_sealfile, run_sops
 from sealfile.api import decrypt_tree
-from sealfile.errors import SealfileError, UnknownRecipient
+from sealfile.errors import MasterKeyError, SealfileError, UnknownRecipient
 from sealfile.keys import KeyContext
 from sealfile.keys import vaultclient
 from sealfile.keys.base import ATTEMPTS
@@ -257,7 +260,8 @@ def test_no_token_fails_with_exit_128(openbao, home, tmp_path):
     started = time.monotonic()
     proc = run_sealfile(["decrypt", "f.yaml"], openbao.env(home, token=None), cwd=tmp_path)
     assert proc.returncode == 128
-    assert f"no Vault token: set VAULT_TOKEN or write the token to {home}/.vault-token" in _flat(proc.stderr)
+    assert "HTTP 403: permission denied (no Vault token: set VAULT_TOKEN or write the token to " \
+        f"{home}/.vault-token)" in _flat(proc.stderr)
     assert proc.stdout == b""
     assert time.monotonic() - started < 5
     _no_token_in(openbao, proc.stderr)
@@ -383,6 +387,116 @@ def test_5xx_is_retried_and_4xx_is_not(openbao, home, monkeypatch):
         refused.wrap(b"\0" * 32, KeyContext(openbao.env(home, token=openbao.limited_token)))
     assert calls == [403]
     assert info.value.message.endswith("HTTP 403: permission denied")
+
+
+class _Responder(BaseHTTPRequestHandler):
+    """A one-route stand-in for Vault (or for a Vault Agent in front of it): ``server.reply`` answers."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # keep test output quiet
+        return
+
+    def do_PUT(self) -> None:  # http.server API
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, data = self.server.reply(self, body)
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _serve(reply) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Responder)
+    server.daemon_threads = True
+    server.reply = reply
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _stop(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
+
+
+def test_token_echoed_by_a_server_is_scrubbed_even_where_the_reason_is_cut(openbao, home):
+    """A proxy's error page that echoes the request headers: the token must not survive the 200-char cut."""
+    token = "hvs." + "T" * 60
+    echo = _serve(lambda handler, body: (418, b"x" * 170 + f" X-Vault-Token: {token}".encode()))
+    try:
+        key = VaultTransitKey.parse(f"http://127.0.0.1:{echo.server_address[1]}/v1/transit/keys/sops")
+        with pytest.raises(MasterKeyError) as info:
+            key.unwrap("vault:v1:AAAA", KeyContext(openbao.env(home, token=token)))
+    finally:
+        _stop(echo)
+    assert "HTTP 418" in info.value.message
+    assert "hvs.TTTT" not in info.value.message
+
+
+def test_settings_and_targets_do_not_show_credentials_in_their_repr(home):
+    ctx = KeyContext({"VAULT_TOKEN": "s.sekret-token-value", "HOME": str(home)})
+    assert "sekret" not in repr(vaultclient._settings(ctx))
+    assert "p4ss" not in repr(vaultclient._target("http://user:p4ss@127.0.0.1:8200"))
+
+
+def test_proxy_password_with_an_at_sign_is_not_shown(home):
+    env = {"VAULT_TOKEN": "s.abcdefghijklmnop", "HOME": str(home),
+           "VAULT_PROXY_ADDR": "socks5://user:p@ssw0rd@proxy.example:1080"}
+    with pytest.raises(MasterKeyError) as info:
+        VaultTransitKey.parse("http://vault.example:8200/v1/transit/keys/k").unwrap("vault:v1:AAAA", KeyContext(env))
+    assert "is not supported" in info.value.message
+    assert "ssw0rd" not in info.value.message and "user" not in info.value.message
+
+
+@pytest.mark.parametrize("address,extra", [
+    ("http://a..b:8200", {}),  # IDNA refuses an empty label
+    ("https://" + "x" * 70 + ":8200", {}),  # ... and one over 63 characters
+    ("http://a b:8200", {}),  # http.client refuses blanks in a host
+    ("http://127.0.0.1:1", {"VAULT_AGENT_ADDR": "http://a b:8200"}),
+    ("http://127.0.0.1:1", {"VAULT_PROXY_ADDR": "http://a..b:3128"}),
+])
+def test_a_host_python_cannot_use_is_a_key_failure_not_a_crash(address, extra, home):
+    """sops reports such a key as failed and goes on with the next one; so must sealfile."""
+    env = {"VAULT_TOKEN": "s.abcdefghijklmnop", "HOME": str(home), **extra}
+    with pytest.raises(MasterKeyError):
+        VaultTransitKey(address, "transit", "sops").unwrap("vault:v1:AAAA", KeyContext(env))
+
+
+@pytest.mark.interop
+def test_engine_path_with_a_leading_slash_decrypts_like_sops(openbao, sops_bin, home):
+    """Go's path.Join keeps "/transit" under /v1/; posixpath.join would drop /v1/ and the key fails."""
+    env = openbao.env(home)
+    blob = _encrypt(env, "yaml", [openbao.uri()]).replace(b"engine_path: transit", b"engine_path: /transit")
+    assert b"engine_path: /transit" in blob
+    theirs = _sops_decrypt(sops_bin, blob, "yaml", env)
+    assert theirs.returncode == 0, theirs.stderr.decode()
+    assert sealfile.decrypt_data(blob, input_type="yaml", env=env) == theirs.stdout
+
+
+@pytest.mark.interop
+def test_no_token_through_an_agent_that_adds_its_own(openbao, sops_bin, home):
+    """A key addressed at a Vault Agent listener with ``use_auto_auth_token``: no token on the client side."""
+    def forward(handler, body):
+        request = urllib.request.Request(openbao.addr + handler.path, data=body, method="PUT",
+                                         headers={"X-Vault-Token": openbao.root_token,
+                                                  "Content-Type": "application/json"})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(request, timeout=10) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    agent = _serve(forward)
+    try:
+        agent_addr = f"http://127.0.0.1:{agent.server_address[1]}"
+        blob = _with_address(_encrypt(openbao.env(home), "yaml", [openbao.uri()]), openbao.addr, agent_addr)
+        env = openbao.env(home, token=None)
+        theirs = _sops_decrypt(sops_bin, blob, "yaml", env)
+        assert theirs.returncode == 0, theirs.stderr.decode()
+        assert sealfile.decrypt_data(blob, input_type="yaml", env=env) == theirs.stdout
+    finally:
+        _stop(agent)
 
 
 # --- settings the Vault client reads ------------------------------------------------
