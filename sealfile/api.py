@@ -166,7 +166,7 @@ def encrypt_data(
                     mac_only_encrypted=mac_only, version=VERSION_FOR_LAYOUT.get(layout, SOPS_VERSION),
                     layout=layout)
     _seal_mac(meta, cipher, digest)
-    return out_store.dump_encrypted(docs, meta.to_tree(empty_group_lists_as_null=out_fmt in ("json", "binary")))
+    return out_store.dump_encrypted(docs, meta.to_tree(for_json=out_fmt in ("json", "binary")))
 
 
 def _seal_mac(meta: Metadata, cipher: Cipher, digest: str) -> None:
@@ -204,7 +204,7 @@ class DecryptedFile:
         meta = self.metadata
         digest = encrypt_documents(self.docs, self.cipher, meta.selector or Selector(), meta.mac_only_encrypted)
         _seal_mac(meta, self.cipher, digest)
-        return store.dump_encrypted(self.docs, meta.to_tree(empty_group_lists_as_null=json_nulls))
+        return store.dump_encrypted(self.docs, meta.to_tree(for_json=json_nulls))
 
     def save(self, data: bytes) -> None:
         """Atomically replace the file this was opened from."""

@@ -193,7 +193,7 @@ def _open_existing(path: str, fmt_in: str, fmt_out: str, *, show_master_keys: bo
         out_store = in_store if fmt_out == fmt_in else _store(fmt_out, config, indent, env)
         nulls = fmt_out in ("json", "binary")
         if show_master_keys:
-            initial = out_store.dump_encrypted(df.docs, df.metadata.to_tree(empty_group_lists_as_null=nulls))
+            initial = out_store.dump_encrypted(df.docs, df.metadata.to_tree(for_json=nulls))
         else:
             initial = out_store.dump_plain(df.docs)
     except SealfileError as exc:

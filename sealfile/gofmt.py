@@ -1,11 +1,14 @@
-"""Go's float formatting, which sops's plaintexts and outputs depend on.
+"""Go's formatting habits that sops's plaintexts and outputs depend on.
 
-Python's ``repr`` already yields the shortest digits that round-trip (the same
-digits Go's ``FormatFloat(v, fmt, -1, 64)`` picks); only the layout differs.
+Floats: Python's ``repr`` already yields the shortest digits that round-trip
+(the same digits Go's ``FormatFloat(v, fmt, -1, 64)`` picks); only the layout
+differs.  Map keys: go-yaml writes a Go map's string keys in its own "natural"
+order (:func:`go_yaml_sorted`).
 """
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def _digits_exp(x: float) -> tuple[str, int]:
@@ -86,3 +89,50 @@ def format_json(x: float) -> str:
         s = _format_e(digits, point, sign, 1)
         return s
     return format_f(x)
+
+
+def _go_yaml_less(a: str, b: str) -> bool:
+    """go-yaml v3's ``keyList.Less`` for two string keys: letters by code point, runs of
+    digits by value, other characters before letters (after them right behind a digit)."""
+    digits = False
+    for i in range(min(len(a), len(b))):
+        if a[i] == b[i]:
+            digits = a[i].isdecimal()
+            continue
+        a_letter, b_letter = a[i].isalpha(), b[i].isalpha()
+        if a_letter and b_letter:
+            return a[i] < b[i]
+        if a_letter or b_letter:
+            return a_letter if digits else b_letter
+        a_num = b_num = 0
+        if a[i] == "0" or b[i] == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdecimal():
+                if a[j] != "0":
+                    a_num = b_num = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdecimal():
+            a_num = a_num * 10 + ord(a[ai]) - 48  # Go: int64(r - '0'), whatever the script
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdecimal():
+            b_num = b_num * 10 + ord(b[bi]) - 48
+            bi += 1
+        if a_num != b_num:
+            return a_num < b_num
+        if ai != bi:
+            return ai < bi
+        return a[i] < b[i]
+    return len(a) < len(b)
+
+
+def go_yaml_sorted(keys: Any) -> list[str]:
+    """String keys in the order go-yaml marshals a Go map (sops 3.11's YAML metadata maps)."""
+    import functools
+
+    def compare(a: str, b: str) -> int:
+        return -1 if _go_yaml_less(a, b) else (1 if _go_yaml_less(b, a) else 0)
+
+    return sorted(keys, key=functools.cmp_to_key(compare))

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .errors import MetadataError
+from .gofmt import go_yaml_sorted
 from .keys import COLLECT_ORDER, KeyEntry, entry_from_metadata
 from .selectors import DEFAULT_SUFFIX, KINDS, Selector
 from .tree import Comment, Mapping
@@ -78,22 +79,24 @@ class Metadata:
         return meta
 
     # -- writing ---------------------------------------------------------
-    def to_tree(self, *, empty_group_lists_as_null: bool = False) -> Mapping:
+    def to_tree(self, *, for_json: bool = False) -> Mapping:
         """The block as a Mapping in this file's layout.
 
-        ``empty_group_lists_as_null`` reproduces sops 3.11's JSON quirk of
-        writing the always-present empty ``hc_vault``/``age`` lists of a key
-        group as ``null``.
+        sops 3.11 writes it through each format's Go encoder, and two encoder
+        habits show: Go's JSON writes the always-present empty ``hc_vault``/
+        ``age`` lists of a key group as ``null``, and orders a map's keys (a KMS
+        ``context``) byte-wise, while go-yaml orders them "naturally" (``_u``
+        before ``B`` before ``a2`` before ``a10``).  ``for_json`` picks JSON's.
         """
         sorted_layout = self.layout == LAYOUT_313
         fields: dict[str, Any] = {}
         if self.shamir_threshold:
             fields["shamir_threshold"] = self.shamir_threshold
         if len(self.key_groups) > 1:
-            fields["key_groups"] = [self._group_tree(g, empty_group_lists_as_null) for g in self.key_groups]
+            fields["key_groups"] = [self._group_tree(g, for_json) for g in self.key_groups]
         elif self.key_groups:
             for type_name, entries in _by_type(self.key_groups[0]).items():
-                fields[type_name] = [self._entry_tree(e) for e in entries]
+                fields[type_name] = [self._entry_tree(e, for_json) for e in entries]
         fields["lastmodified"] = self.lastmodified
         fields["mac"] = self.mac
         if self.selector is not None:
@@ -104,24 +107,24 @@ class Metadata:
         order = sorted(fields) if sorted_layout else [k for k in _TOP_311 if k in fields]
         return _mapping((k, fields[k]) for k in order)
 
-    def _group_tree(self, group: list[KeyEntry], null_empty: bool) -> Mapping:
+    def _group_tree(self, group: list[KeyEntry], for_json: bool) -> Mapping:
         by_type = _by_type(group)
         items = []
         for type_name in _GROUP_311:
             entries = by_type.get(type_name, [])
             if entries:
-                items.append((type_name, [self._entry_tree(e) for e in entries]))
+                items.append((type_name, [self._entry_tree(e, for_json) for e in entries]))
             elif type_name in _ALWAYS_IN_GROUP:
-                items.append((type_name, None if null_empty else []))
+                items.append((type_name, None if for_json else []))
         if self.layout == LAYOUT_313:
             items.sort(key=lambda kv: kv[0])
         return _mapping(items)
 
-    def _entry_tree(self, entry: KeyEntry) -> Mapping:
+    def _entry_tree(self, entry: KeyEntry, for_json: bool) -> Mapping:
         items = entry.key.to_metadata(entry.enc, entry.created_at)
         if self.layout == LAYOUT_313:
-            items = sorted(items, key=lambda kv: kv[0])
-        return _mapping(items, sort_nested=self.layout == LAYOUT_313)
+            return _mapping(sorted(items, key=lambda kv: kv[0]), sorted)
+        return _mapping(items, sorted if for_json else go_yaml_sorted)
 
 
 def _by_type(group: list[KeyEntry]) -> dict[str, list[KeyEntry]]:
@@ -160,11 +163,13 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _mapping(items: Any, sort_nested: bool = False) -> Mapping:
+def _mapping(items: Any, order_nested: Callable[[Any], list[Any]] | None = None) -> Mapping:
+    """``items`` as a Mapping; a nested dict (a KMS context) with its keys in ``order_nested``'s order."""
     out = Mapping()
     for k, v in items:
         if isinstance(v, dict):
-            v = _mapping(sorted(v.items()) if sort_nested else v.items())
+            keys = order_nested(v) if order_nested else list(v)
+            v = _mapping((key, v[key]) for key in keys)
         out.append([k, v])
     return out
 

@@ -102,7 +102,7 @@ class KeyedFile:
         self.metadata.shamir_threshold = t
 
     def to_bytes(self) -> bytes:
-        meta_tree = self.metadata.to_tree(empty_group_lists_as_null=self.fmt in ("json", "binary"))
+        meta_tree = self.metadata.to_tree(for_json=self.fmt in ("json", "binary"))
         return self.store.dump_encrypted(self.docs, meta_tree)
 
     def save(self) -> bytes:

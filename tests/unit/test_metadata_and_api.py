@@ -26,7 +26,7 @@ def test_vector_metadata_round_trips_in_311_layout():
     assert meta.version == "3.11.0"
     assert meta.selector.kind == "unencrypted_suffix"
     assert [e.key.type_name for e in meta.key_groups[0]] == ["age"]
-    assert meta.to_tree(empty_group_lists_as_null=True) == tree
+    assert meta.to_tree(for_json=True) == tree
 
 
 def test_313_layout_is_detected_and_kept_sorted():
@@ -123,3 +123,12 @@ def test_mac_only_encrypted_allows_editing_plain_values(key_env):
     assert b"sops_mac_only_encrypted=true" in blob
     edited = blob.replace(b"B_unencrypted=2", b"B_unencrypted=3")
     assert b"B_unencrypted=3" in sealfile.decrypt_data(edited, input_type="dotenv", env=env)
+
+
+def test_go_yaml_key_order():
+    """go-yaml's natural order (what sops 3.11 writes a KMS context in), not Python's sort."""
+    from sealfile.gofmt import go_yaml_sorted
+
+    assert go_yaml_sorted(["a10", "a2", "~z", "_u", "B", "b"]) == ["_u", "~z", "B", "a2", "a10", "b"]
+    assert go_yaml_sorted(["x10y", "x9y", "x09y", "x", "xa"]) == ["x", "x9y", "x09y", "x10y", "xa"]
+    assert sorted(["a10", "a2"]) == ["a10", "a2"]  # what Go's JSON (byte order) keeps
