@@ -485,7 +485,7 @@ class GcpKmsKey:
     @classmethod
     def from_metadata(cls, entry: Mapping[str, Any]) -> KeyEntry:
         resource_id = entry.get("resource_id")
-        if not isinstance(resource_id, str):
-            raise MetadataError("a gcp_kms key entry has no resource_id")
-        # kept verbatim, valid or not: sops loads such a file and only this key fails to decrypt
-        return KeyEntry(cls(resource_id), *recorded(entry))
+        if resource_id is not None and not isinstance(resource_id, str):
+            raise MetadataError("the resource_id of a gcp_kms key entry is not a string")
+        # kept verbatim, valid, missing or not: sops loads such a file and only this key fails to decrypt
+        return KeyEntry(cls(resource_id or ""), *recorded(entry))

@@ -516,3 +516,17 @@ def test_no_sdk_loaded_for_age_or_by_the_module(gcp_kms, env, tmp_path):
                 if line.startswith("import time:")]
     assert "sealfile.keys.gcpkms" in imported  # the file's GCP entry was parsed ...
     assert not [m for m in imported if m.split(".")[0] in ("google", "grpc", "requests", "proto")]  # ... lazily
+
+
+def test_entry_without_resource_id_fails_only_when_used(tmp_path):
+    """sops reads a missing resource_id as "": the file loads, that key alone fails, age still opens it."""
+    age = make_age_key(tmp_path)
+    blob = sealfile.encrypt_data(b"a: secret\n", input_type="yaml", age=age.recipient, config=False).decode()
+    damaged = blob.replace("sops:\n", "sops:\n    gcp_kms:\n        - created_at: \"2026-11-28T00:00:00Z\"\n"
+                                      "          enc: CiQAbm90LWEta2V5\n", 1)
+    env = {"HOME": str(tmp_path), "SOPS_AGE_KEY_FILE": str(age.key_file)}
+    out = sealfile.decrypt_data(damaged.encode(), input_type="yaml", decryption_order="gcp_kms,age", env=env)
+    assert out == b"a: secret\n"
+    with pytest.raises(NoKeyCouldDecrypt) as info:
+        sealfile.decrypt_data(damaged.encode(), input_type="yaml", env={"HOME": str(tmp_path)})
+    assert "no valid resource ID found in ''" in " ".join(info.value.report.replace("|", " ").split())
