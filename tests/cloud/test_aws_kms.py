@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from sealfile.keys import awskms
 from sealfile.keys.awskms import AwsKmsKey, parse_context, parse_list, session_name
 from sealfile.keys.base import KeyContext
 from servers.moto import ROLE_ARN, ConnectionCounter, closed_port, moto_server  # noqa: F401
+from servers.net import CannedReply
 
 FORMATS = {"yaml": ("plain.yaml", "age.decrypted.yaml"),
            "json": ("plain.json", "age.decrypted.json"),
@@ -318,30 +318,10 @@ def test_botocore_own_sts_client_is_bounded(tmp_path, monkeypatch):
 
 def test_kms_reply_without_ciphertext_is_a_reason(aws_env):
     """An endpoint that answers 200 with no CiphertextBlob: a MasterKeyError, not a KeyError traceback."""
-
-    class Empty(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args) -> None:
-            pass
-
-        def do_POST(self) -> None:  # noqa: N802
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Empty)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = dict(aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{server.server_address[1]}")
+    with CannedReply(b"{}", "application/x-amz-json-1.1") as server:
+        env = dict(aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{server.port}")
         with pytest.raises(MasterKeyError, match="AWS KMS Encrypt failed: KeyError"):
             AwsKmsKey("arn:aws:kms:us-east-1:1:key/k").wrap(b"k" * 32, KeyContext(env))
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_debug_logs_hold_no_key_material(kms_arn, aws_env, caplog):

@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 import re
 import socket
-import ssl
 import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,7 @@ from sealfile.keys import KeyContext, entry_from_metadata
 from sealfile.keys import gcpkms
 from sealfile.keys.gcpkms import GcpKmsKey
 from servers.gcpkms import closed_port, crc32c_bitwise, gcp_kms  # noqa: F401
+from servers.net import CannedReply
 from servers.tls import ConnectProxy
 
 pytestmark = pytest.mark.interop
@@ -394,35 +393,13 @@ def test_reply_that_is_not_cloud_kms_is_a_reason(gcp_kms, env):
     cert = gcp_kms.ca.issue("not-kms", ["127.0.0.1"])
     reply = b'{"plaintextCrc32c": "REPLY-TEXT"}'
 
-    class NotKms(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args) -> None:
-            pass
-
-        def do_POST(self) -> None:  # noqa: N802
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotKms)
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(str(cert.cert_file), str(cert.key_file))
-    server.socket = tls.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with CannedReply(reply, "application/json", (str(cert.cert_file), str(cert.key_file))) as server:
         rest = gcp_kms.base_env(env)
-        rest.update(SOPS_GCP_KMS_CLIENT_TYPE="rest", SOPS_GCP_KMS_ENDPOINT=f"127.0.0.1:{server.server_address[1]}",
+        rest.update(SOPS_GCP_KMS_CLIENT_TYPE="rest", SOPS_GCP_KMS_ENDPOINT=f"127.0.0.1:{server.port}",
                     GOOGLE_OAUTH_ACCESS_TOKEN=gcp_kms.token)
         with pytest.raises(MasterKeyError, match="GCP KMS Decrypt failed: ParseError") as info:
             GcpKmsKey(gcp_kms.key).unwrap("AAAA", KeyContext(rest))
         assert "REPLY-TEXT" not in info.value.message
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_unreachable_gcp_falls_back_to_age(gcp_kms, env, tmp_path):
