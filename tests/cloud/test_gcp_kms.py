@@ -50,6 +50,15 @@ def _seal(kms, env: dict, fmt: str, keys: dict | None = None) -> bytes:
                                  config=False, env=env)
 
 
+def _sops_seal(kms, sops_bin: str, env: dict, fmt: str, tmp_path: Path) -> bytes:
+    """The same vector encrypted for the test key by the real sops."""
+    plain = tmp_path / FORMATS[fmt][0]
+    plain.write_bytes((VECTORS / FORMATS[fmt][0]).read_bytes())
+    out = run_sops(sops_bin, ["encrypt", "--gcp-kms", kms.key, str(plain)], env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    return out.stdout
+
+
 def _write(tmp_path: Path, fmt: str, data: bytes, stem: str = "secret") -> Path:
     path = tmp_path / f"{stem}{Path(FORMATS[fmt][0]).suffix}"
     path.write_bytes(data)
@@ -85,16 +94,13 @@ def test_sealfile_encrypts_sops_decrypts(fmt, gcp_kms, sops_bin, env, tmp_path):
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_sops_encrypts_sealfile_decrypts(fmt, gcp_kms, sops_bin, env, tmp_path):
     env = _token_env(gcp_kms, env)
-    plain = tmp_path / FORMATS[fmt][0]
-    plain.write_bytes((VECTORS / FORMATS[fmt][0]).read_bytes())
-    enc = run_sops(sops_bin, ["encrypt", "--gcp-kms", gcp_kms.key, str(plain)], env, cwd=tmp_path)
-    assert enc.returncode == 0, enc.stderr.decode()
+    sealed = _sops_seal(gcp_kms, sops_bin, env, fmt, tmp_path)
     # through the proxy, as sops did
-    assert sealfile.decrypt_data(enc.stdout, input_type=fmt, env=env) == _expected(fmt)
+    assert sealfile.decrypt_data(sealed, input_type=fmt, env=env) == _expected(fmt)
     # and straight to the endpoint, no proxy involved
     seen = len(gcp_kms.proxy.seen)
     direct = gcp_kms.endpoint_env(env, GOOGLE_OAUTH_ACCESS_TOKEN=gcp_kms.token)
-    assert sealfile.decrypt_data(enc.stdout, input_type=fmt, env=direct) == _expected(fmt)
+    assert sealfile.decrypt_data(sealed, input_type=fmt, env=direct) == _expected(fmt)
     assert len(gcp_kms.proxy.seen) == seen
 
 
@@ -153,12 +159,9 @@ def _metadata_shape(text: str, fmt: str) -> str:
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_metadata_layout_equals_sops(fmt, gcp_kms, sops_bin, env, tmp_path):
     env = _token_env(gcp_kms, env)
-    plain = tmp_path / FORMATS[fmt][0]
-    plain.write_bytes((VECTORS / FORMATS[fmt][0]).read_bytes())
-    theirs = run_sops(sops_bin, ["encrypt", "--gcp-kms", gcp_kms.key, str(plain)], env, cwd=tmp_path)
-    assert theirs.returncode == 0, theirs.stderr.decode()
+    theirs = _sops_seal(gcp_kms, sops_bin, env, fmt, tmp_path)
     ours = _seal(gcp_kms, env, fmt)
-    assert _metadata_shape(ours.decode(), fmt) == _metadata_shape(theirs.stdout.decode(), fmt)
+    assert _metadata_shape(ours.decode(), fmt) == _metadata_shape(theirs.decode(), fmt)
     if fmt == "yaml":  # the shape really is sops 3.11's: resource_id, created_at (quoted), enc
         assert re.search(r"\n    gcp_kms:\n        - resource_id: projects/\S+\n"
                          r"          created_at: \"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\"\n"

@@ -17,6 +17,7 @@ here); sealfile can use the same path or ``SOPS_GCP_KMS_ENDPOINT``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -62,6 +63,16 @@ class _Fail(Exception):
     def __init__(self, status: str, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
+
+
+@contextlib.contextmanager
+def _status_of(call: "Call") -> Iterator[None]:
+    """A refused request is recorded with the status it was refused with."""
+    try:
+        yield
+    except _Fail as exc:
+        call.status = exc.status
+        raise
 
 
 @dataclass
@@ -182,23 +193,28 @@ class FakeCloudKms:
         return secret
 
     # -- the two operations ----------------------------------------------------------------------------
+    def _admit(self, op: str, authorization: str | None, name: str, data: bytes, crc: int | None,
+               transport: str, field_name: str) -> tuple[Call, bytes]:
+        """What Cloud KMS checks first for both operations: who calls, may they use the key, and
+        the request's checksum.  Records the call; returns it with the key's secret."""
+        call = Call(op, name, "?", crc is not None, transport)
+        self.calls.append(call)
+        with _status_of(call):
+            call.principal = self.principal(authorization)
+            secret = self._authorize(call.principal, name)
+            if crc is not None and crc != crc32c_bitwise(data):
+                raise _Fail("INVALID_ARGUMENT", f"The checksum in field {field_name}_crc32c did not match "
+                                                f"the data in field {field_name}.")
+        return call, secret
+
     def encrypt(self, authorization: str | None, name: str, plaintext: bytes, crc: int | None,
                 transport: str) -> dict[str, Any]:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        call = Call("Encrypt", name, "?", crc is not None, transport)
-        self.calls.append(call)
-        try:
-            call.principal = self.principal(authorization)
-            secret = self._authorize(call.principal, name)
-            if crc is not None and crc != crc32c_bitwise(plaintext):
-                raise _Fail("INVALID_ARGUMENT", "The checksum in field plaintext_crc32c did not match the "
-                                                "data in field plaintext.")
+        call, secret = self._admit("Encrypt", authorization, name, plaintext, crc, transport, "plaintext")
+        with _status_of(call):
             if not plaintext or len(plaintext) > 65536:
                 raise _Fail("INVALID_ARGUMENT", "Plaintext must be between 1 and 65536 bytes.")
-        except _Fail as exc:
-            call.status = exc.status
-            raise
         nonce = os.urandom(12)
         ciphertext = b"\x01" + nonce + AESGCM(secret).encrypt(nonce, plaintext, name.encode())
         return {"name": f"{name}/cryptoKeyVersions/1", "ciphertext": ciphertext,
@@ -210,14 +226,8 @@ class FakeCloudKms:
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        call = Call("Decrypt", name, "?", crc is not None, transport)
-        self.calls.append(call)
-        try:
-            call.principal = self.principal(authorization)
-            secret = self._authorize(call.principal, name)
-            if crc is not None and crc != crc32c_bitwise(ciphertext):
-                raise _Fail("INVALID_ARGUMENT", "The checksum in field ciphertext_crc32c did not match the "
-                                                "data in field ciphertext.")
+        call, secret = self._admit("Decrypt", authorization, name, ciphertext, crc, transport, "ciphertext")
+        with _status_of(call):
             if len(ciphertext) < 1 + 12 + 16 or ciphertext[:1] != b"\x01":
                 raise _Fail("INVALID_ARGUMENT", "Decryption failed: the ciphertext is invalid.")
             try:
@@ -225,9 +235,6 @@ class FakeCloudKms:
             except InvalidTag:
                 raise _Fail("INVALID_ARGUMENT", "Decryption failed: verify that 'name' refers to the "
                                                 "correct CryptoKey.") from None
-        except _Fail as exc:
-            call.status = exc.status
-            raise
         return {"plaintext": plaintext, "plaintext_crc32c": crc32c_bitwise(plaintext) ^ self.corrupt_checksums,
                 "used_primary": True}
 
