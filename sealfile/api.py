@@ -159,9 +159,10 @@ def encrypt_data(
     mac_only = False if binary else bool(mac_only_encrypted or (rule.mac_only_encrypted if rule else False))
 
     data_key = DataKey.generate()
-    entries = wrap_data_key(groups, data_key, threshold, _ctx(env_map))
     cipher = Cipher(data_key)
     digest = encrypt_documents(docs, cipher, selector or Selector(), mac_only)
+    out_store.check_storable(docs)  # before any key service is asked to wrap the data key
+    entries = wrap_data_key(groups, data_key, threshold, _ctx(env_map))
     meta = Metadata(key_groups=entries, shamir_threshold=threshold, selector=selector,
                     mac_only_encrypted=mac_only, version=VERSION_FOR_LAYOUT.get(layout, SOPS_VERSION),
                     layout=layout)
@@ -203,6 +204,7 @@ class DecryptedFile:
             json_nulls = self.format in ("json", "binary")
         meta = self.metadata
         digest = encrypt_documents(self.docs, self.cipher, meta.selector or Selector(), meta.mac_only_encrypted)
+        store.check_storable(self.docs)
         _seal_mac(meta, self.cipher, digest)
         return store.dump_encrypted(self.docs, meta.to_tree(for_json=json_nulls))
 
@@ -295,7 +297,10 @@ def _check_mac(meta: Metadata, cipher: Cipher, digest: str) -> None:
     from .errors import DecryptError
 
     if meta.mac == "":
-        raise MacMismatch(f"MAC mismatch. File has no MAC, computed {digest}")
+        # sops prints the computed MAC here; it is a SHA-512 of the plaintext values, which low-entropy
+        # secrets make brute-forceable, so it is never shown
+        raise MacMismatch("MAC mismatch: the file has no MAC (its 'mac' entry is empty or missing), so its "
+                          "values cannot be verified; use --ignore-mac to decrypt it anyway")
     try:
         stored, _ = cipher.decrypt_bytes(meta.mac, mac_aad(meta.lastmodified))
     except DecryptError:

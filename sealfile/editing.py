@@ -26,14 +26,14 @@ from . import api
 from .cipher import plaintext_of
 from .errors import (AlreadyEncrypted, EmitError, EmptyDocument, EncryptError, ExitCode, MetadataError,
                      ParseError, SealfileError, WriteError)
-from .fileio import atomic_write
+from .fileio import atomic_write, check_writable, create_new
 from .metadata import SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
 from .selectors import KINDS
 from .settings import environ, resolve_config, store_options
 from .stores import store_for
 from .tree import Comment, Mapping
 
-__all__ = ["EditSession", "InvalidEdit", "EditorError", "Workspace", "start_edit", "example_text",
+__all__ = ["EditSession", "InvalidEdit", "EditorError", "EditNotSaved", "save_rescue", "Workspace", "start_edit", "example_text",
            "editor_command", "run_editor", "version_is_newer", "EDITOR_VARIABLES", "FALLBACK_EDITORS"]
 
 #: checked in this order; SEALFILE_ wins over SOPS_ as everywhere else, VISUAL is a last resort
@@ -68,6 +68,14 @@ class InvalidEdit(SealfileError):
 
     def __init__(self, message: str, cause: SealfileError) -> None:
         super().__init__(message, exit_code=cause.exit_code)
+
+
+class EditNotSaved(WriteError):
+    """The edited file could not be written; ``rescued_to`` holds the encrypted result, if it could be kept."""
+
+    def __init__(self, message: str, *, rescued_to: str | None, path: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.rescued_to = rescued_to
 
 
 class EditorError(SealfileError):
@@ -149,8 +157,53 @@ class EditSession:
             raise _invalid(exc).with_path(self.path) from None
 
     def save(self, data: bytes) -> None:
-        """Atomically write the file (a new file gets 0666 minus the umask, like sops's)."""
-        atomic_write(self.path, data)
+        """Atomically write the file (a new file gets 0666 minus the umask, like sops's).
+
+        When the write fails after the user has edited (disk full, file made
+        immutable, filesystem remounted read-only), the encrypted result is
+        kept in a rescue file (see :func:`save_rescue`) and the error says where.
+        """
+        try:
+            atomic_write(self.path, data)
+        except WriteError as exc:
+            rescued = save_rescue(self.path, data)
+            where = (f"your edit was saved, encrypted, to {rescued}; move it over the file once the file can "
+                     "be written" if rescued else "no writable place was found to keep your edit")
+            raise EditNotSaved(f"{exc.message}; {where}", rescued_to=rescued, path=self.path) from None
+
+
+def save_rescue(path: str, data: bytes) -> str | None:
+    """Write the re-encrypted ``data`` of an edit that could not be saved; return where, or None.
+
+    Only ciphertext is ever written here.  The name keeps the file's extension
+    (``secrets.rescued-20261201T120000.yaml``) so ``sealfile decrypt`` reads it
+    in the right format.  Tried in order: the file's own directory, the state
+    directory (``$XDG_STATE_HOME/sealfile``, else ``~/.local/state/sealfile``),
+    the system temp directory.  Mode 0600, never overwriting anything.
+    """
+    import time
+
+    base = os.path.basename(path)
+    stem, dot, ext = base.rpartition(".")
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    name = f"{stem}.rescued-{stamp}.{ext}" if dot and stem else f"{base}.rescued-{stamp}"
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    for directory in (os.path.dirname(os.path.abspath(path)), os.path.join(state, "sealfile"),
+                      tempfile.gettempdir()):
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        except OSError:
+            continue
+        for attempt in range(20):
+            candidate = os.path.join(directory, name if attempt == 0 else f"{attempt}-{name}")
+            try:
+                create_new(candidate, data, mode=0o600)
+                return candidate
+            except WriteError:
+                if os.path.lexists(candidate):
+                    continue
+                break
+    return None
 
 
 def start_edit(path: str | os.PathLike[str], *, show_master_keys: bool = False, ignore_mac: bool = False,
@@ -172,6 +225,11 @@ def start_edit(path: str | os.PathLike[str], *, show_master_keys: bool = False, 
     if bad:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(bad))}")
     fmt_in, fmt_out = api.resolve_types(p, input_type, output_type, filename_override)
+    try:
+        check_writable(p)  # before the user spends time in the editor
+    except WriteError as exc:
+        raise WriteError(f"{exc.message}; not opening the editor, since the edit could not be saved",
+                         path=p) from None
     if os.path.exists(p):
         return _open_existing(p, fmt_in, fmt_out, show_master_keys=show_master_keys, ignore_mac=ignore_mac,
                               decryption_order=decryption_order, config=config, indent=indent, env=env_map)

@@ -25,7 +25,7 @@ from typing import Any, Mapping as TMapping, Sequence
 
 from . import api
 from .settings import environ, resolve_config, store_options
-from .errors import (AlreadyEncrypted, EmitError, ExitCode, FileMissing, InvalidTreePath, SealfileError)
+from .errors import (AlreadyEncrypted, ExitCode, FileMissing, InvalidTreePath, SealfileError)
 from .stores import store_for
 from .tree import Comment, Mapping, Timestamp
 from .treepath import PathComponent, parse_path
@@ -258,27 +258,6 @@ def _open(path: str, *, input_type: str | None, filename_override: str | None, i
         raise
 
 
-def _check_storable(fmt: str, doc: Mapping) -> None:
-    """Refuse trees that sops 3.11 would write but nobody could read back."""
-    for key, value in doc:
-        if isinstance(key, Comment):
-            continue
-        if fmt == "dotenv":
-            if value is None:
-                raise EmitError(f"cannot store null in a dotenv file (key {key})")
-            if isinstance(value, list):
-                raise EmitError(f"cannot use a nested value in a dotenv file (key {key})")
-        elif fmt == "ini" and isinstance(value, Mapping):
-            for name, inner in value:
-                if isinstance(name, Comment):
-                    continue
-                if inner is None or isinstance(inner, list):
-                    kind = "null" if inner is None else "a nested value"
-                    raise EmitError(f"cannot store {kind} in an INI file (key {name} in section {key})")
-        elif fmt == "binary" and key == "data" and not isinstance(value, str):
-            raise EmitError("the data of a binary file must be a string")
-
-
 def _write(df: api.DecryptedFile, output_type: str | None, indent: int | None,
            env: TMapping[str, str] | None, config: Any) -> None:
     fmt = output_type or df.format or "yaml"
@@ -288,7 +267,6 @@ def _write(df: api.DecryptedFile, output_type: str | None, indent: int | None,
     if store.has_metadata(df.docs):
         raise AlreadyEncrypted("the result would contain a top-level 'sops' entry (or, for dotenv, a "
                                "key starting with 'sops_'); that name is reserved for the metadata")
-    _check_storable(fmt, df.docs[0])
     df.save(df.reencrypt(store, json_nulls=fmt in ("json", "binary")))
 
 

@@ -50,3 +50,8 @@ def get_path(doc: Any, path: list[PathComponent]) -> Any:
         else:
             raise PathNotFound(f"error truncating tree: component {_fmt(comp)} not found")
     return node
+
+
+def format_path(components: list[PathComponent] | tuple[PathComponent, ...]) -> str:
+    """``["db"]["password"][0]``: how a key path is shown to users (never the value)."""
+    return "".join(f'["{c}"]' if isinstance(c, str) else f"[{c}]" for c in components)

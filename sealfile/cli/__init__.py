@@ -21,8 +21,20 @@ _GLOBAL_WITH_VALUE = {"--config", "--indent"}
 _GLOBAL_FLAGS = {"--mac-only-encrypted", "--verbose"}
 
 
+#: sops 3.11's commands (``h`` is its alias of ``help``): a first word among these, or close to one,
+#: is never taken for the name of a file to edit
+SOPS_COMMANDS = ("completion", "decrypt", "edit", "encrypt", "exec-env", "exec-file", "filestatus", "groups",
+                 "h", "help", "keyservice", "publish", "rotate", "set", "unset", "updatekeys")
+
+
 class SopsStyleGroup(click.Group):
-    """Routes ``sealfile -d f`` / ``sealfile f`` to the legacy command, as sops does."""
+    """Routes ``sealfile -d f`` / ``sealfile f`` to the legacy command, as sops does.
+
+    A first word that is not a command goes to the legacy command (``sealfile
+    FILE`` edits FILE) only when it names an existing file or cannot be a
+    mistyped command: ``sealfile publish`` or ``sealfile decrpyt f.yaml`` must
+    say "no such command", not open an editor on a new file called ``publish``.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         i = 0
@@ -34,9 +46,26 @@ class SopsStyleGroup(click.Group):
                 i += 1
             else:
                 break
+        if i < len(args) and args[i] == "h":  # sops's alias of help
+            args = args[:i] + ["help"] + args[i + 1:]
         if i < len(args) and args[i] not in self.commands and args[i] not in ("--help", "-h", "--version"):
+            self._refuse_command_like(args[i])
             args = args[:i] + ["legacy"] + args[i:]
         return super().parse_args(ctx, args)
+
+    def _refuse_command_like(self, word: str) -> None:
+        if word.startswith("-") or "." in word or os.sep in word or os.path.lexists(word):
+            return
+        import difflib
+
+        known = sorted({*self.list_commands(click.Context(self)), *SOPS_COMMANDS} - {"legacy", "h"})
+        if word in SOPS_COMMANDS:
+            raise click.UsageError(f"no such command: {word!r} (a sops command that sealfile does not have "
+                                   "yet); see 'sealfile --help'")
+        close = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.75)
+        if close:
+            raise click.UsageError(f"no such command: {word!r}; did you mean {close[0]!r}? (to edit a new file "
+                                   f"called {word}, use 'sealfile edit {word}')")
 
 
 @click.group(cls=SopsStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,8 +80,37 @@ def cli(**_: Any) -> None:
     """Keep secrets in git: encrypt the values of YAML, JSON, dotenv and INI files (SOPS v3 format)."""
 
 
-for _cmd in (encrypt, decrypt, legacy, keygen, filestatus, *edit.COMMANDS, *mutate.COMMANDS,
-             *rekey.COMMANDS, *run.COMMANDS):
+@click.command("help")
+@click.argument("command", required=False)
+@click.pass_context
+def help_command(ctx: click.Context, command: str | None) -> None:
+    """Show the help of sealfile or of one COMMAND (as ``sealfile COMMAND --help``)."""
+    root = ctx.find_root()
+    group = root.command
+    if command is None:
+        click.echo(root.get_help())
+        return
+    assert isinstance(group, click.Group)
+    sub = group.get_command(root, command)
+    if sub is None or command == "legacy":
+        raise click.UsageError(f"no such command: {command!r}")
+    with click.Context(sub, info_name=command, parent=root) as sub_ctx:
+        click.echo(sub.get_help(sub_ctx))
+
+
+@click.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script, e.g. ``source <(sealfile completion bash)``."""
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None
+    click.echo(cls(cli, {}, "sealfile", "_SEALFILE_COMPLETE").source())
+
+
+for _cmd in (encrypt, decrypt, legacy, keygen, filestatus, help_command, completion, *edit.COMMANDS,
+             *mutate.COMMANDS, *rekey.COMMANDS, *run.COMMANDS):
     cli.add_command(_cmd)
 
 

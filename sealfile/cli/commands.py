@@ -8,7 +8,7 @@ import click
 
 from .. import api
 from ..errors import ConflictingParameters, ExitCode, FileMissing, SealfileError
-from ..fileio import atomic_write, read_input, write_result
+from ..fileio import atomic_write, create_new, read_input, write_result
 from ..selectors import KINDS
 from .edit import run_edit
 from .mutate import run_set
@@ -161,16 +161,24 @@ def filestatus(file: str, input_type: str | None) -> None:
 
 
 @click.command("keygen")
-@click.option("-o", "--output", metavar="FILE", help="Write the identity to FILE (mode 0600).")
-def keygen(output: str | None) -> None:
-    """Generate an age identity (like age-keygen); the recipient goes to stderr."""
+@click.option("-o", "--output", metavar="FILE", help="Write the identity to FILE (mode 0600); FILE must not exist.")
+@click.option("--force", is_flag=True, help="Overwrite FILE when it exists (the old identity is lost).")
+def keygen(output: str | None, force: bool) -> None:
+    """Generate an age identity (like age-keygen); the recipient goes to stderr.
+
+    An existing FILE is refused, as ``age-keygen -o`` refuses it: overwriting
+    an identity loses access to every file encrypted to it.
+    """
     from ..keys.age import generate_identity
     from ..keys.base import now_rfc3339
 
     secret, recipient = generate_identity()
     text = f"# created: {now_rfc3339()}\n# public key: {recipient}\n{secret}\n".encode()
-    if output:
-        atomic_write(output, text, new_file_mode=0o600)
+    if output and output not in ("-", "/dev/stdout"):
+        if force:
+            atomic_write(output, text, new_file_mode=0o600)
+        else:
+            create_new(output, text, mode=0o600)
         click.echo(f"Public key: {recipient}", err=True)
     else:
         if not sys.stdout.isatty():

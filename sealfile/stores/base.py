@@ -37,6 +37,11 @@ class Store(Protocol):
         """Serialise documents with the metadata attached the way sops does."""
         ...
 
+    def check_storable(self, docs: list[Mapping]) -> None:
+        """Raise EmitError (exit 4), naming the key path, when ``docs`` hold what this format cannot
+        write so that it reads back (several documents, null, nested values...)."""
+        ...
+
     def dump_value(self, node: Any) -> bytes:
         """One extracted subtree (``--extract``) in this format; strings are not passed here."""
         ...

@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import EmitError
 from ..tree import Comment, Mapping
 from .json import JsonStore
+from .storable import binary_envelope
 
 __all__ = ["BinaryStore"]
 
@@ -44,6 +45,9 @@ class BinaryStore:
 
     def dump_encrypted(self, docs: list[Mapping], metadata: Mapping) -> bytes:
         return self._json.dump_encrypted(docs, metadata)
+
+    def check_storable(self, docs: list[Mapping]) -> None:
+        binary_envelope(docs)
 
     def dump_value(self, node: Any) -> bytes:
         if isinstance(node, Mapping):

@@ -14,6 +14,7 @@ from ..errors import EmitError, MetadataNotFound, ParseError
 from ..gofmt import format_f, format_g
 from ..tree import Comment, Mapping, Timestamp
 from .flatten import flatten, unflatten
+from .storable import flat_values, single_document
 
 __all__ = ["DotenvStore", "SOPS_PREFIX", "val_to_string", "go_value_text"]
 
@@ -132,6 +133,12 @@ class DotenvStore:
         doc = Mapping(list(docs[0]))
         doc.extend([key, value] for key, value in flatten(metadata, SOPS_PREFIX))
         return self.dump_plain([doc])
+
+    def check_storable(self, docs: list[Mapping]) -> None:
+        """One document of flat, non-null values whose keys and plain values read back unchanged."""
+        single_document(docs, "dotenv")
+        if docs:
+            flat_values(docs[0], "dotenv")
 
     def dump_value(self, node: Any) -> bytes:
         if isinstance(node, Mapping):

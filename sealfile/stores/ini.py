@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import EmitError, MetadataNotFound, ParseError
 from ..tree import Comment, Mapping
 from .dotenv import val_to_string
+from .storable import flat_values, single_document
 from .flatten import flatten, unflatten
 from .json import encode_json, go_json_bytes
 
@@ -355,6 +356,19 @@ class IniStore:
     def dump_encrypted(self, docs: list[Mapping], metadata: Mapping) -> bytes:
         meta = Mapping([[k, v.replace("\n", "\\n")] for k, v in flatten(metadata, "")])
         return _write(_from_docs(list(docs) + [Mapping([["sops", meta]])]))
+
+    def check_storable(self, docs: list[Mapping]) -> None:
+        """One document of named sections, each holding flat, non-null values."""
+        single_document(docs, "INI")
+        for name, body in docs[0] if docs else ():
+            if isinstance(name, Comment):
+                continue
+            if not isinstance(body, Mapping):
+                raise EmitError(f'["{name}"]: INI holds sections at the top level, not values; put the key in '
+                                "a section")
+            if not name:
+                raise EmitError("cannot write an INI section with an empty name")
+            flat_values(body, "INI", (name,))
 
     def dump_value(self, node: Any) -> bytes:
         """sops prints an extracted section as INI and anything else with ``json.Marshal``."""

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import EmitError, MetadataError, MetadataNotFound, ParseError
 from ..gofmt import format_json
 from ..tree import Comment, Mapping, Timestamp
+from .storable import single_document
 
 __all__ = ["JsonStore", "decode_go_utf8", "parse_object", "encode_json", "go_json_bytes", "indent_unit"]
 
@@ -277,6 +278,10 @@ class JsonStore:
         doc = Mapping(list(docs[0]))
         doc.append(["sops", metadata])
         return self.dump_plain([doc])
+
+    def check_storable(self, docs: list[Mapping]) -> None:
+        """One document only: JSON has no document separator."""
+        single_document(docs, "JSON")
 
     def dump_value(self, node: Any) -> bytes:
         """sops prints an extracted map as a document, anything else without a newline."""

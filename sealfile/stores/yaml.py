@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from ..errors import ExitCode, MetadataError, MetadataNotFound, ParseError
 from ..tree import Comment, Mapping
 from .yaml_emitter import emit_documents, emit_value
+from .storable import unique_top_keys
 from .yaml_reader import ENCRYPTED, PLAIN, decode_text, read_documents
 
 __all__ = ["YamlStore"]
@@ -73,6 +74,11 @@ class YamlStore:
     def dump_encrypted(self, docs: list[Mapping], metadata: Mapping) -> bytes:
         """Like :meth:`dump_plain`, with ``sops: metadata`` as the last key of every document."""
         return emit_documents(docs, self.indent, metadata)
+
+    def check_storable(self, docs: list[Mapping]) -> None:
+        """The first document's top-level keys are checked for duplicates when an encrypted file is read."""
+        if docs:
+            unique_top_keys(docs[0], "YAML")
 
     def dump_value(self, node: Any) -> bytes:
         """An extracted subtree as its own document (sops uses ``yaml.Marshal``: indent 4)."""
