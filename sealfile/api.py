@@ -13,8 +13,9 @@ from .config import CreationRule, merge_selector, split_list
 from .datakey import recover_data_key, wrap_data_key
 from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError, ParseError,
                      SealfileError)
+from . import payload
 from .keys import KeyContext, MasterKey, now_rfc3339, provider
-from .mac import mac_aad
+from .mac import MacHasher, mac_aad
 from .metadata import LAYOUT_311, SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
 from .selectors import KINDS, Selector
 from .stores import format_for_path, store_for
@@ -127,13 +128,15 @@ def encrypt_data(
     out_fmt = output_type or input_type
     out_store = store_for(out_fmt, **store_options(cfg, out_fmt, indent))
 
-    docs = in_store.load_plain(data)
-    if in_store.has_metadata(docs):
+    # a binary file is one opaque value: as bytes it can go straight into the envelope
+    whole = input_type == "binary" and isinstance(data, bytes) and len(data) > 0 and payload.supports(out_store)
+    docs = [] if whole else in_store.load_plain(data)
+    if not whole and in_store.has_metadata(docs):
         raise AlreadyEncrypted(
             "The file you have provided contains a top-level entry called 'sops', or for dotenv "
             "files a key starting with 'sops_'. This is reserved for sops metadata: the file may "
             "already be encrypted; use 'sealfile edit' to change it")
-    if not docs:
+    if not whole and not docs:
         raise EmptyDocument("cannot encrypt an empty file: at least one document is needed")
 
     flag = {k: v for k, v in (recipients or {}).items() if v}
@@ -153,6 +156,8 @@ def encrypt_data(
     if not any(groups):
         raise ConfigError("no keys to encrypt the data key for")
     threshold = shamir_threshold if shamir_threshold else (rule.shamir_threshold if rule else 0)
+    if whole:
+        return _encrypt_payload(data, out_store, groups, threshold, layout, env_map)
 
     binary = input_type == "binary"
     selector = None if binary else (merge_selector(selectors, rule) or Selector())
@@ -170,6 +175,28 @@ def encrypt_data(
     return out_store.dump_encrypted(docs, meta.to_tree(for_json=out_fmt in ("json", "binary")))
 
 
+def _encrypt_payload(data: bytes, out_store: Any, groups: list[list[MasterKey]], threshold: int, layout: str,
+                     env_map: TMapping[str, str]) -> bytes:
+    """:func:`encrypt_data` for a binary file into a JSON envelope, never holding it as a tree ``str``.
+
+    As for any binary file in sops: no selector, and the MAC covers the payload.
+    """
+    data_key = DataKey.generate()
+    entries = wrap_data_key(groups, data_key, threshold, _ctx(env_map))
+    cipher = Cipher(data_key)
+    meta = Metadata(key_groups=entries, shamir_threshold=threshold, selector=None, mac_only_encrypted=False,
+                    version=VERSION_FOR_LAYOUT.get(layout, SOPS_VERSION), layout=layout)
+    _seal_mac(meta, cipher, _payload_digest(data, False))
+    return payload.seal(data, out_store, meta.to_tree(for_json=True), cipher)
+
+
+def _payload_digest(plaintext: bytes, mac_only_encrypted: bool) -> str:
+    """The MAC of a file whose only value is ``plaintext``, encrypted (what the tree walk would hash)."""
+    hasher = MacHasher(mac_only_encrypted)
+    hasher.add(plaintext, True)
+    return hasher.hexdigest()
+
+
 def _seal_mac(meta: Metadata, cipher: Cipher, digest: str) -> None:
     meta.lastmodified = now_rfc3339()
     meta.mac = cipher.encrypt_bytes(digest.encode(), "str", mac_aad(meta.lastmodified))
@@ -180,12 +207,16 @@ class DecryptedFile:
 
     ``store``/``path``/``format`` are set by :func:`open_file`; ``env`` is the
     environment key sources read credentials from when the data key is re-wrapped.
+    A binary file's payload stays ``bytes`` (:attr:`payload_bytes`) until
+    :attr:`docs` is first used: as a tree ``str`` it takes up to four times
+    its size, which rotate never needs to pay.
     """
 
     def __init__(self, docs: list[Mapping], metadata: Metadata, cipher: Cipher, data_key: DataKey, *,
                  store: Any = None, fmt: str | None = None, path: str | None = None,
-                 env: TMapping[str, str] | None = None) -> None:
-        self.docs = docs
+                 env: TMapping[str, str] | None = None, payload_bytes: bytes | None = None) -> None:
+        self._docs = docs
+        self._payload = payload_bytes
         self.metadata = metadata
         self.cipher = cipher
         self.data_key = data_key
@@ -194,19 +225,50 @@ class DecryptedFile:
         self.path = path
         self.env = environ(env)
 
+    @property
+    def docs(self) -> list[Mapping]:
+        """The decrypted documents (a binary payload becomes its tree here, once)."""
+        if self._payload is not None:
+            self._docs, self._payload = _payload_tree(self._payload), None
+        return self._docs
+
+    @docs.setter
+    def docs(self, value: list[Mapping]) -> None:
+        self._docs, self._payload = value, None
+
+    @property
+    def payload_bytes(self) -> bytes | None:
+        """A binary file's decrypted bytes while :attr:`docs` has not been used, else None."""
+        return self._payload
+
     def reencrypt(self, store: Any = None, *, json_nulls: bool | None = None) -> bytes:
         """Encrypt the (possibly edited) tree again with the same data key and IV stash.
 
-        The tree is encrypted in place: afterwards ``docs`` hold ciphertext.
+        The tree is encrypted in place: afterwards ``docs`` hold ciphertext.  A
+        lone binary payload is the exception: it is sealed straight into the
+        result (no ``str`` copies of a file-sized token) and ``docs`` keep it.
         """
         store = store or self.store
         if json_nulls is None:
             json_nulls = self.format in ("json", "binary")
         meta = self.metadata
+        plaintext = self._payload_to_seal(store)
+        if plaintext:
+            _seal_mac(meta, self.cipher, _payload_digest(plaintext, meta.mac_only_encrypted))
+            return payload.seal(plaintext, store, meta.to_tree(for_json=json_nulls), self.cipher)
         digest = encrypt_documents(self.docs, self.cipher, meta.selector or Selector(), meta.mac_only_encrypted)
         store.check_storable(self.docs)
         _seal_mac(meta, self.cipher, digest)
         return store.dump_encrypted(self.docs, meta.to_tree(for_json=json_nulls))
+
+    def _payload_to_seal(self, store: Any) -> bytes | None:
+        """The bytes to seal straight into ``store``'s envelope, when the tree is just a binary payload."""
+        if not payload.supports(store) or not payload.encrypts(self.metadata.selector):
+            return None
+        if self._payload is not None:
+            return self._payload
+        text = payload.lone_text(self._docs)
+        return None if text is None else text.encode("utf-8", "surrogateescape")
 
     def save(self, data: bytes) -> None:
         """Atomically replace the file this was opened from."""
@@ -233,18 +295,46 @@ def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
                  decryption_order: str | Sequence[str] | None = None,
                  env: TMapping[str, str] | None = None, config: Any = False) -> DecryptedFile:
     """Parse and decrypt; the result can be re-encrypted with the same key."""
+    return _decrypt(data, input_type=input_type, ignore_mac=ignore_mac, decryption_order=decryption_order,
+                    env=env, config=config, keep_iv=True)
+
+
+def _payload_tree(plaintext: bytes) -> list[Mapping]:
+    """The tree the binary store gives a payload (arbitrary bytes survive as surrogate escapes)."""
+    return [Mapping([[payload.KEY, plaintext.decode("utf-8", "surrogateescape")]])]
+
+
+def _decrypt(data: bytes, *, input_type: str, ignore_mac: bool, decryption_order: str | Sequence[str] | None,
+             env: TMapping[str, str] | None, config: Any, keep_iv: bool) -> DecryptedFile:
+    """Parse, decrypt and check the MAC.
+
+    sops's binary envelope is opened as bytes, without the generic path's
+    copies (:mod:`sealfile.payload`).  ``keep_iv`` keeps the payload's IV for
+    re-encryption, which costs a hash of the payload.
+    """
     env_map = environ(env)
     cfg = resolve_config(config, env_map)
     store = store_for(input_type, **cfg.store_options(input_type))
-    docs, meta_tree = store.load_encrypted(data)
-    meta = Metadata.from_tree(meta_tree)
+    sealed = payload.find(data, store)
+    if sealed is None:
+        docs, meta_tree = store.load_encrypted(data)
+        meta = Metadata.from_tree(meta_tree)
+    else:
+        docs, meta = [], sealed.metadata
     order = decryption_order_from(decryption_order, env_map)
     data_key = recover_data_key(meta.key_groups, meta.shamir_threshold, _ctx(env_map), order)
     cipher = Cipher(data_key)
-    digest = decrypt_documents(docs, cipher, meta.selector or Selector(), meta.mac_only_encrypted)
+    plaintext = None
+    if sealed is None:
+        digest = decrypt_documents(docs, cipher, meta.selector or Selector(), meta.mac_only_encrypted)
+    else:
+        hasher = MacHasher(meta.mac_only_encrypted)
+        plaintext = sealed.open(cipher, hasher, keep_iv=keep_iv)
+        digest = hasher.hexdigest()
     if not ignore_mac:
         _check_mac(meta, cipher, digest)
-    return DecryptedFile(docs, meta, cipher, data_key, store=store, fmt=input_type, env=env_map)
+    return DecryptedFile(docs, meta, cipher, data_key, store=store, fmt=input_type, env=env_map,
+                         payload_bytes=plaintext)
 
 
 def open_file(path: str | os.PathLike[str], *, input_type: str | None = None,
@@ -318,12 +408,16 @@ def decrypt_data(data: bytes, *, input_type: str, output_type: str | None = None
     """Decrypt an encrypted file's bytes; return the plaintext file (or the extracted part)."""
     env_map = environ(env)
     cfg = resolve_config(config, env_map)
-    result = decrypt_tree(data, input_type=input_type, ignore_mac=ignore_mac,
-                          decryption_order=decryption_order, env=env_map, config=cfg)
+    result = _decrypt(data, input_type=input_type, ignore_mac=ignore_mac, decryption_order=decryption_order,
+                      env=env_map, config=cfg, keep_iv=False)
     out_fmt = output_type or input_type
     out_store = store_for(out_fmt, **store_options(cfg, out_fmt, indent))
-    if extract is not None:
-        path = parse_path(extract) if isinstance(extract, str) else list(extract)
+    path = None if extract is None else parse_path(extract) if isinstance(extract, str) else list(extract)
+    plaintext = result.payload_bytes
+    if plaintext is not None and (path == [payload.KEY] or (path is None and out_fmt == "binary")):
+        return plaintext  # what the binary store (or extracting the string) writes, without copies
+    del plaintext
+    if path is not None:
         node = get_path(result.docs[0] if result.docs else Mapping(), path)
         if isinstance(node, str):
             return node.encode("utf-8", "surrogateescape")

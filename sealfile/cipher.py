@@ -16,6 +16,9 @@ import re
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import AEADDecryptionContext, AEADEncryptionContext
+from cryptography.hazmat.primitives.ciphers import Cipher as _GcmStream
+from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import DecryptError, EncryptError
@@ -29,6 +32,10 @@ _INT = re.compile(r"[+-]?[0-9]+\Z")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: ``AESGCM`` refuses data of 2 GiB or more; sops has no such limit, so larger values are streamed
+_ONE_SHOT_LIMIT = 2**31 - 1
+#: the failure sops reports for a wrong key, tag or additional data
+AUTH_FAILED = "Could not decrypt with AES_GCM: cipher: message authentication failed"
 
 
 class DataKey:
@@ -137,6 +144,7 @@ class Cipher:
     """AES-256-GCM over typed values, bound to one data key."""
 
     def __init__(self, data_key: DataKey) -> None:
+        self._key = data_key
         self._aead = AESGCM(data_key.raw)
         self._stash: dict[tuple[str, str, bytes], bytes] = {}
 
@@ -152,13 +160,50 @@ class Cipher:
         plaintext, type_tag = plaintext_of(value)
         return self.encrypt_bytes(plaintext, type_tag, aad)
 
+    def iv_for(self, plaintext: bytes, type_tag: str, aad: str) -> bytes:
+        """The IV this value had when it was decrypted (so its token stays the same), else a fresh one."""
+        iv = self._stash.get((aad, type_tag, plaintext))
+        return os.urandom(IV_SIZE) if iv is None else iv
+
+    def remember(self, plaintext: bytes, type_tag: str, aad: str, iv: bytes) -> None:
+        """Note the IV of a decrypted value for :meth:`iv_for`."""
+        self._stash[(aad, type_tag, plaintext)] = iv
+
+    def encryptor(self, iv: bytes, aad: str) -> AEADEncryptionContext:
+        """A streaming AES-256-GCM encryptor, for a value too large to hold twice (or over 2 GiB)."""
+        context = _GcmStream(algorithms.AES(self._key.raw), modes.GCM(iv)).encryptor()
+        context.authenticate_additional_data(aad.encode("utf-8", "surrogateescape"))
+        return context
+
+    def decryptor(self, iv: bytes, tag: bytes, aad: str) -> AEADDecryptionContext:
+        """A streaming AES-256-GCM decryptor; its ``finalize`` raises ``InvalidTag`` unless all is authentic."""
+        context = _GcmStream(algorithms.AES(self._key.raw), modes.GCM(iv, tag)).decryptor()
+        context.authenticate_additional_data(aad.encode("utf-8", "surrogateescape"))
+        return context
+
+    def _seal(self, iv: bytes, plaintext: bytes, aad: str) -> tuple[bytes, bytes]:
+        """Ciphertext and tag; values of 2 GiB or more go through the streaming API."""
+        if len(plaintext) <= _ONE_SHOT_LIMIT:
+            sealed = self._aead.encrypt(iv, plaintext, aad.encode("utf-8", "surrogateescape"))
+            return sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
+        context = self.encryptor(iv, aad)
+        data = context.update(plaintext) + context.finalize()
+        return data, context.tag
+
+    def _open(self, iv: bytes, data: bytes, tag: bytes, aad: str) -> bytes:
+        """Plaintext of an authentic value (``InvalidTag``/``ValueError`` otherwise), of any size."""
+        if len(data) + len(tag) <= _ONE_SHOT_LIMIT:
+            return self._aead.decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
+        if len(tag) != TAG_SIZE:
+            raise InvalidTag()
+        context = self.decryptor(iv, tag, aad)
+        plaintext = context.update(data)
+        context.finalize()
+        return plaintext
+
     def encrypt_bytes(self, plaintext: bytes, type_tag: str, aad: str) -> str:
-        stash_key = (aad, type_tag, plaintext)
-        iv = self._stash.get(stash_key)
-        if iv is None:
-            iv = os.urandom(IV_SIZE)
-        sealed = self._aead.encrypt(iv, plaintext, aad.encode("utf-8", "surrogateescape"))
-        data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
+        iv = self.iv_for(plaintext, type_tag, aad)
+        data, tag = self._seal(iv, plaintext, aad)
         b64 = base64.b64encode
         return (f"ENC[AES256_GCM,data:{b64(data).decode()},iv:{b64(iv).decode()},"
                 f"tag:{b64(tag).decode()},type:{type_tag}]")
@@ -172,10 +217,10 @@ class Cipher:
         if not iv:
             raise DecryptError("Error decrypting value: empty IV")
         try:
-            plaintext = self._aead.decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
+            plaintext = self._open(iv, data, tag, aad)
         except (InvalidTag, ValueError):
-            raise DecryptError("Could not decrypt with AES_GCM: cipher: message authentication failed") from None
-        self._stash[(aad, type_tag, plaintext)] = iv
+            raise DecryptError(AUTH_FAILED) from None
+        self.remember(plaintext, type_tag, aad, iv)
         return plaintext, type_tag
 
     def decrypt(self, token: str, aad: str) -> Any:

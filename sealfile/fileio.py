@@ -119,8 +119,7 @@ def atomic_write(path: str, data: Payload, *, new_file_mode: int | None = None) 
     """
     if path in ("-", "/dev/stdout"):
         for chunk in _chunks(data):
-            sys.stdout.buffer.write(chunk)
-        sys.stdout.buffer.flush()
+            write_stdout(chunk)
         return
     target = os.path.realpath(path)
     try:
@@ -375,3 +374,27 @@ def write_result(data: Payload, path: str, *, in_place: bool, output: str | None
     else:
         return False
     return True
+
+
+#: bytes per write to standard output: Linux writes at most 2 GiB - 4 KiB per call
+_STDOUT_CHUNK = 1 << 30
+
+
+def write_stdout(data: bytes) -> None:
+    """Write all of ``data`` to standard output and flush it.
+
+    An unbuffered stdout (``PYTHONUNBUFFERED``, ``python -u``) is a raw file
+    whose ``write`` makes one system call and may write less than asked (always
+    so beyond 2 GiB); the count must be checked, or output is silently cut.
+    """
+    out = sys.stdout.buffer
+    with memoryview(data) as view:
+        while view:
+            written = out.write(view[:_STDOUT_CHUNK])
+            if written is None:  # a non-blocking stdout that is full: wait until it drains
+                import select
+
+                select.select([], [out], [])
+                continue
+            view = view[written:]
+    out.flush()

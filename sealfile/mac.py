@@ -28,7 +28,8 @@ class MacHasher:
         if mac_only_encrypted:
             self._h.update(MAC_ONLY_ENCRYPTED_PREFIX)
 
-    def add(self, plaintext: bytes, encrypted: bool) -> None:
+    def add(self, plaintext: bytes | bytearray | memoryview, encrypted: bool) -> None:
+        """Hash one leaf's plaintext (or the next piece of it: a binary payload comes in chunks)."""
         if encrypted or not self.mac_only_encrypted:
             self._h.update(plaintext)
 

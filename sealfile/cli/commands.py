@@ -8,7 +8,7 @@ import click
 
 from .. import api
 from ..errors import ConflictingParameters, ExitCode, FileMissing, SealfileError
-from ..fileio import atomic_write, create_new, read_input, write_result
+from ..fileio import atomic_write, create_new, read_input, write_result, write_stdout
 from ..selectors import KINDS
 from .edit import run_edit
 from .mutate import run_set
@@ -29,8 +29,7 @@ def _check_io(file: str | None, in_place: bool, output: str | None) -> str:
 
 def _emit(data: bytes, in_place: bool, output: str | None, path: str, mode: int | None) -> None:
     if not write_result(data, path, in_place=in_place, output=output, new_file_mode=mode):
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        write_stdout(data)
 
 
 def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output: str | None,

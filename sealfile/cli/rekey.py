@@ -11,6 +11,7 @@ import click
 from .. import api
 from ..config import find_config, load_config
 from ..errors import ExitCode, FileMissing, NoKeyCouldDecrypt, SealfileError
+from ..fileio import write_stdout
 from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings, kms_options
 
 rekey = LazyModule("sealfile.rekey")
@@ -88,11 +89,6 @@ def _read_error_exit(exc: SealfileError, code: int) -> SealfileError:
     return exc
 
 
-def _write_stdout(data: bytes) -> None:
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
-
-
 # --------------------------------------------------------------------------- rotate
 
 def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, output: str | None = None,
@@ -138,7 +134,7 @@ def run_rotate(ctx: click.Context, file: str | None, *, in_place: bool = False, 
     except SealfileError as exc:
         raise _read_error_exit(exc, ExitCode.NO_FILE_SPECIFIED if legacy else ExitCode.COULD_NOT_READ_INPUT)
     if not in_place and not output:
-        _write_stdout(data)
+        write_stdout(data)
 
 
 @click.command("rotate")
@@ -286,7 +282,7 @@ def groups_add(ctx: click.Context, file: str | None, in_place: bool, threshold: 
     except SealfileError as exc:
         raise _read_error_exit(exc, ExitCode.COULD_NOT_READ_INPUT)
     if not in_place:
-        _write_stdout(data)
+        write_stdout(data)
 
 
 @groups.command("delete")
@@ -307,7 +303,7 @@ def groups_delete(ctx: click.Context, file: str | None, in_place: bool, threshol
     except SealfileError as exc:
         raise _read_error_exit(exc, ExitCode.COULD_NOT_READ_INPUT)
     if not in_place:
-        _write_stdout(data)
+        write_stdout(data)
 
 
 groups.add_command(groups_delete, "remove")  # the name this project's issue tracker uses; sops says delete

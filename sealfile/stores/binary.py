@@ -58,3 +58,17 @@ class BinaryStore:
 
     def has_metadata(self, docs: list[Mapping]) -> bool:
         return bool(docs) and any(k == "sops" for k, _ in docs[0])
+
+    def first_string_span(self, data: bytes, key: str) -> tuple[int, int] | None:
+        """The JSON store's byte search for a huge first string (see :mod:`sealfile.payload`)."""
+        return self._json.first_string_span(data, key)
+
+    def load_encrypted_around(self, data: bytes, span: tuple[int, int],
+                              placeholder: str) -> tuple[list[Mapping], Mapping]:
+        """The JSON store's reading with the string at ``span`` cut out (see :mod:`sealfile.payload`)."""
+        return self._json.load_encrypted_around(data, span, placeholder)
+
+    def dump_encrypted_around(self, docs: list[Mapping], metadata: Mapping,
+                              placeholder: str) -> tuple[bytes, bytes]:
+        """The envelope split around ``placeholder``'s contents (see :mod:`sealfile.payload`)."""
+        return self._json.dump_encrypted_around(docs, metadata, placeholder)

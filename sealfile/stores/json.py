@@ -45,6 +45,8 @@ def decode_go_utf8(data: bytes) -> str:
 # reading
 
 _EXACT_INT_LIMIT = 2**53
+#: the start of an object whose first member's value is a string, up to that string's opening quote
+_FIRST_STRING_MEMBER = re.compile(rb'[ \t\n\r]*\{[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*"')
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _JSON_SPACE = " \t\n\r"
@@ -293,3 +295,41 @@ class JsonStore:
 
     def has_metadata(self, docs: list[Mapping]) -> bool:
         return bool(docs) and any(k == "sops" for k, _ in docs[0])
+
+    def first_string_span(self, data: bytes, key: str) -> tuple[int, int] | None:
+        """Where the contents of the top-level object's first member ``key`` lie, if it is a plain string.
+
+        A binary file's payload is such a string, as large as the file: finding
+        it with a byte search lets :meth:`load_encrypted_around` parse the rest
+        without ever decoding it.  None when the file does not begin with that
+        member or the string has escapes.  The span's bytes are not validated.
+        """
+        head = _FIRST_STRING_MEMBER.match(data)
+        if head is None or head.group(1) != key.encode():
+            return None
+        start = head.end()
+        end = data.find(b'"', start)
+        if end < 0 or data.find(b"\\", start, end) >= 0:
+            return None
+        return start, end
+
+    def load_encrypted_around(self, data: bytes, span: tuple[int, int],
+                              placeholder: str) -> tuple[list[Mapping], Mapping]:
+        """:meth:`load_encrypted` with the string at ``span`` read as ``placeholder`` instead."""
+        start, end = span
+        return self.load_encrypted(data[:start] + placeholder.encode() + data[end:])
+
+    def dump_encrypted_around(self, docs: list[Mapping], metadata: Mapping,
+                              placeholder: str) -> tuple[bytes, bytes]:
+        """:meth:`dump_encrypted` split around the contents of the string value ``placeholder``.
+
+        A caller splices a value too large to go through the encoder as a
+        ``str`` (several copies of it) in between; it must need no escaping.
+        ``placeholder`` must be plain ASCII that occurs nowhere else.
+        """
+        out = self.dump_encrypted(docs, metadata)
+        mark = b'"' + placeholder.encode() + b'"'
+        at = out.find(mark)
+        if at < 0 or out.find(mark, at + 1) >= 0:
+            raise EmitError("cannot write JSON: the placeholder for a large value is not unique")
+        return out[:at + 1], out[at + len(mark) - 1:]
