@@ -180,18 +180,23 @@ def _parse_rule(raw: Any, index: int, path: str | None) -> CreationRule:
 
 
 def _group_specs(raw: Any, where: str, path: str | None) -> list[KeySpec]:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"error loading config: a key group of {where} is not a mapping", path=path)
+    """The keys of a key group and of the groups it merges, depth first (an explicit stack:
+    a config file from a hostile repository may nest ``merge`` arbitrarily deep)."""
     specs: list[KeySpec] = []
-    for fld, type_name in GROUP_KEY_FIELDS.items():
-        items = raw.get(fld) or []
-        if isinstance(items, str):
-            items = split_list(items)
-        if not isinstance(items, list):
-            raise ConfigError(f"error loading config: {fld} in a key group of {where} is not a list", path=path)
-        specs.extend((type_name, item.strip() if isinstance(item, str) else item) for item in items)
-    for nested in raw.get("merge") or []:
-        specs.extend(_group_specs(nested, where, path))
+    pending = [raw]
+    while pending:
+        group = pending.pop()
+        if not isinstance(group, dict):
+            raise ConfigError(f"error loading config: a key group of {where} is not a mapping", path=path)
+        for fld, type_name in GROUP_KEY_FIELDS.items():
+            items = group.get(fld) or []
+            if isinstance(items, str):
+                items = split_list(items)
+            if not isinstance(items, list):
+                raise ConfigError(f"error loading config: {fld} in a key group of {where} is not a list",
+                                  path=path)
+            specs.extend((type_name, item.strip() if isinstance(item, str) else item) for item in items)
+        pending.extend(reversed(group.get("merge") or []))
     return specs
 
 

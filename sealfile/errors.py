@@ -61,6 +61,16 @@ class ParseError(SealfileError):
     exit_code = ExitCode.COULD_NOT_READ_INPUT
 
 
+class ExcessiveAliasing(ParseError):
+    """YAML aliases that expand far beyond the file's size (an "alias bomb").
+
+    Refused while reading, as go-yaml refuses it, before the expansion can
+    exhaust memory.  It keeps exit code 2 on the decrypt path too, where other
+    unreadable YAML gets sops's exit code 1: sops itself has no answer there
+    (it runs out of memory, which Go reports with status 2).
+    """
+
+
 class EmitError(SealfileError):
     """The tree cannot be written in the requested format."""
 

@@ -15,7 +15,7 @@ from .errors import MetadataError
 from .gofmt import go_yaml_sorted
 from .keys import COLLECT_ORDER, KeyEntry, entry_from_metadata
 from .selectors import DEFAULT_SUFFIX, KINDS, Selector
-from .tree import Comment, Mapping
+from .tree import Branch, Comment, Mapping, rebuild
 
 #: the sops release whose output layout sealfile writes by default
 SOPS_VERSION = "3.11.0"
@@ -153,14 +153,24 @@ def _group_from(raw: dict) -> list[KeyEntry]:
     return group
 
 
-def _plain(node: Any) -> Any:
+def _plain_branch(node: Any) -> Branch | None:
     if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node if not isinstance(k, Comment)}
+        items = [(str(k), v) for k, v in node if not isinstance(k, Comment)]
+        return [v for _, v in items], lambda values: dict(zip([k for k, _ in items], values))
     if isinstance(node, list):
-        return [_plain(v) for v in node if not isinstance(v, Comment)]
+        return [v for v in node if not isinstance(v, Comment)], list
+    return None
+
+
+def _plain_leaf(node: Any) -> Any:
     if hasattr(node, "rfc3339"):  # an unquoted YAML timestamp: sops 3.11 accepts it
         return node.rfc3339(with_nanos=True)
     return node
+
+
+def _plain(node: Any) -> Any:
+    """The metadata as dicts and lists; iterative, as a hostile file may nest it deeply."""
+    return rebuild(node, _plain_branch, _plain_leaf)
 
 
 def _mapping(items: Any, order_nested: Callable[[Any], list[Any]] | None = None) -> Mapping:

@@ -23,11 +23,11 @@ import math
 import os
 from typing import Any, Mapping as TMapping, Sequence
 
-from . import api
+from . import api, deepjson
 from .settings import environ, resolve_config, store_options
 from .errors import (AlreadyEncrypted, ExitCode, FileMissing, InvalidTreePath, SealfileError)
 from .stores import store_for
-from .tree import Comment, Mapping, Timestamp
+from .tree import Branch, Comment, Mapping, Timestamp, rebuild
 from .treepath import PathComponent, parse_path
 
 __all__ = ["InvalidSetFormat", "KeyNotFound", "parse_tree_path", "parse_value", "parse_legacy_set",
@@ -78,14 +78,27 @@ def _go_string(text: str) -> str:
     return text
 
 
-def _to_tree(value: Any) -> Any:
-    if isinstance(value, str):
-        return _go_string(value)
+def _value_branch(value: Any) -> Branch | None:
     if isinstance(value, list):
-        return [_to_tree(v) for v in value]
+        return value, list
     if isinstance(value, tuple):  # the object hook's marker: a list of (key, value) pairs
-        return Mapping([[_go_string(k), _to_tree(v)] for k, v in value[0]])
-    return value
+        pairs = value[0]
+        return [v for _, v in pairs], lambda values: Mapping([[_go_string(k), v]
+                                                              for (k, _), v in zip(pairs, values)])
+    return None
+
+
+def _value_leaf(value: Any) -> Any:
+    return _go_string(value) if isinstance(value, str) else value
+
+
+def _to_tree(value: Any) -> Any:
+    return rebuild(value, _value_branch, _value_leaf)
+
+
+#: how sops 3.11 reads a set value: every number a float64, objects as ordered pairs
+_SET_DECODER = json.JSONDecoder(object_pairs_hook=lambda pairs: (pairs,), parse_int=_go_float,
+                                parse_float=_go_float, parse_constant=_reject_constant)
 
 
 def parse_value(text: str | bytes) -> Any:
@@ -95,12 +108,11 @@ def parse_value(text: str | bytes) -> Any:
     """
     raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
     try:
-        value = json.loads(raw.decode("utf-8", "replace"), object_pairs_hook=lambda pairs: (pairs,),
-                           parse_int=_go_float, parse_float=_go_float, parse_constant=_reject_constant)
+        value = deepjson.loads(_SET_DECODER, raw.decode("utf-8", "replace"))  # Go's depth limit applies
     except json.JSONDecodeError as exc:
         raise InvalidSetFormat(f"Value for --set is not valid JSON ({exc.msg} at line {exc.lineno} "
                                f"column {exc.colno})") from None
-    except (ValueError, RecursionError):
+    except ValueError:
         raise InvalidSetFormat("Value for --set is not valid JSON") from None
     if isinstance(value, list):
         raise InvalidSetFormat("Invalid --set value format: the value cannot be a JSON array "
@@ -130,14 +142,26 @@ def parse_legacy_set(text: str) -> tuple[str, str]:
 # --- tree operations -------------------------------------------------------------------------
 
 def _same(a: Any, b: Any) -> bool:
-    """sops's ``equals``: structural, and scalars equal only with the same type (1 != 1.0)."""
-    if isinstance(a, Mapping):
-        return (isinstance(b, Mapping) and len(a) == len(b)
-                and all(_same(ka, kb) and _same(va, vb) for (ka, va), (kb, vb) in zip(a, b)))
-    if isinstance(a, list):
-        return (isinstance(b, list) and not isinstance(b, Mapping) and len(a) == len(b)
-                and all(_same(x, y) for x, y in zip(a, b)))
-    return type(a) is type(b) and a == b
+    """sops's ``equals``: structural, and scalars equal only with the same type (1 != 1.0).
+
+    Compares pairs of nodes from an explicit stack, so values of any depth work.
+    """
+    pending = [(a, b)]
+    while pending:
+        a, b = pending.pop()
+        if isinstance(a, Mapping):
+            if not (isinstance(b, Mapping) and len(a) == len(b)):
+                return False
+            for (ka, va), (kb, vb) in zip(a, b):
+                pending.append((ka, kb))
+                pending.append((va, vb))
+        elif isinstance(a, list):
+            if not (isinstance(b, list) and not isinstance(b, Mapping) and len(a) == len(b)):
+                return False
+            pending.extend(zip(a, b))
+        elif not (type(a) is type(b) and a == b):
+            return False
+    return True
 
 
 def _from_path(path: Sequence[PathComponent], leaf: Any) -> Any:
@@ -157,42 +181,56 @@ def _index(node: list, comp: PathComponent, verb: str) -> int:
     return comp
 
 
-def _set(node: Any, path: Sequence[PathComponent], value: Any) -> tuple[Any, bool]:
+def _set_step(node: Any, path: Sequence[PathComponent], value: Any) -> tuple[Any, bool, Any]:
+    """One step of sops's recursive set: ``(replacement, changed, None)`` when the change is made
+    here, or ``(node, False, slot)`` to continue with ``path[1:]`` in the container item ``slot``."""
     head, rest = path[0], path[1:]
     if isinstance(node, Mapping):
         i = node.find(head) if isinstance(head, str) else -1
         if i >= 0:
-            if not rest:
-                changed = not _same(node[i][1], value)
-                node[i][1] = value
-            else:
-                node[i][1], changed = _set(node[i][1], rest, value)
-            return node, changed
+            if rest:
+                return node, False, (node[i], 1)
+            changed = not _same(node[i][1], value)
+            node[i][1] = value
+            return node, changed, None
         created = _from_path(path, value)
         if isinstance(created, Mapping):
             node.append(created[0])
-        return node, True  # sops: an index on a map adds nothing yet counts as a change
+        return node, True, None  # sops: an index on a map adds nothing yet counts as a change
     if isinstance(node, list):
         pos = _index(node, head, "set")
         if pos >= len(node):
             node.append(_from_path(rest, value) if rest else value)
-            return node, True
-        if not rest:
-            changed = not _same(node[pos], value)
-            node[pos] = value
-        else:
-            node[pos], changed = _set(node[pos], rest, value)
-        return node, changed
+            return node, True, None
+        if rest:
+            return node, False, (node, pos)
+        changed = not _same(node[pos], value)
+        node[pos] = value
+        return node, changed, None
     created = _from_path(path, value)
-    return created, not _same(node, created)
+    return created, not _same(node, created), None
 
 
 def set_in_tree(doc: Mapping, path: Sequence[PathComponent], value: Any) -> bool:
-    """Set ``value`` at ``path`` in ``doc`` (in place); return whether anything changed."""
+    """Set ``value`` at ``path`` in ``doc`` (in place); return whether anything changed.
+
+    Walks down the path in a loop (a path may be as long as the tree is deep);
+    a scalar in the way is replaced in its parent's slot.
+    """
     if not path:
         raise InvalidSetFormat("Invalid set index format: the path is empty")
-    _, changed = _set(doc, list(path), value)
-    return changed
+    path = list(path)
+    node: Any = doc
+    slot: tuple[list, int] | None = None  # where ``node`` sits in its parent
+    for depth in range(len(path)):
+        new, changed, next_slot = _set_step(node, path[depth:], value)
+        if next_slot is None:
+            if slot is not None and new is not node:
+                slot[0][slot[1]] = new
+            return changed
+        slot = next_slot
+        node = slot[0][slot[1]]
+    raise AssertionError("a set path always ends in a change")
 
 
 _GO_TYPES = ((bool, "bool"), (str, "string"), (int, "int"), (float, "float64"),
@@ -206,26 +244,27 @@ def _go_type(node: Any) -> str:
 
 
 def _unset(node: Any, path: Sequence[PathComponent]) -> None:
-    head, rest = path[0], path[1:]
-    if isinstance(node, Mapping):
-        i = node.find(head) if isinstance(head, str) else -1
-        if i < 0:
-            raise KeyNotFound(f"Key not found: {head}")
-        if rest:
-            _unset(node[i][1], rest)
+    """Remove the item at ``path`` below ``node``, walking down in a loop (any path length)."""
+    for depth, head in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(node, Mapping):
+            i = node.find(head) if isinstance(head, str) else -1
+            if i < 0:
+                raise KeyNotFound(f"Key not found: {head}")
+            if last:
+                del node[i]
+                return
+            node = node[i][1]
+        elif isinstance(node, list):
+            pos = _index(node, head, "unset")
+            if pos >= len(node):
+                raise KeyNotFound(f"Index {pos} out of bounds")
+            if last:
+                del node[pos]
+                return
+            node = node[pos]
         else:
-            del node[i]
-        return
-    if isinstance(node, list):
-        pos = _index(node, head, "unset")
-        if pos >= len(node):
-            raise KeyNotFound(f"Index {pos} out of bounds")
-        if rest:
-            _unset(node[pos], rest)
-        else:
-            del node[pos]
-        return
-    raise SealfileError(f"Unsupported type: {_go_type(node)} for item '{head}'")
+            raise SealfileError(f"Unsupported type: {_go_type(node)} for item '{head}'")
 
 
 def unset_in_tree(doc: Mapping, path: Sequence[PathComponent]) -> None:

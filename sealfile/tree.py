@@ -11,9 +11,10 @@ byte string survives the round trip unchanged.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Union
+from typing import Any, Callable, Iterator, Sequence, Union
 
-__all__ = ["Comment", "Mapping", "Timestamp", "Node", "Documents", "is_mapping", "to_python", "from_python"]
+__all__ = ["Comment", "Mapping", "Timestamp", "Node", "Documents", "is_mapping", "to_python", "from_python",
+           "rebuild", "Branch"]
 
 
 class Comment:
@@ -153,34 +154,90 @@ def is_mapping(node: Any) -> bool:
     return isinstance(node, Mapping)
 
 
+#: what ``rebuild``'s ``branch`` returns for a container: its children, and how to build the
+#: new container from the rebuilt children (in the same order)
+Branch = tuple[Sequence[Any], Callable[[list[Any]], Any]]
+
+
+def _same_value(value: Any) -> Any:
+    return value
+
+
+def rebuild(root: Any, branch: Callable[[Any], Branch | None],
+            leaf: Callable[[Any], Any] = _same_value) -> Any:
+    """Rebuild a tree bottom-up with an explicit stack, so any nesting depth works.
+
+    ``branch(node)`` returns None for a leaf (converted with ``leaf``) or the
+    node's children and a function building the new node from the converted
+    children.  Documents may nest 10,000 levels and more (sops accepts that
+    much), far beyond Python's recursion limit, hence no recursion here.
+    """
+    spec = branch(root)
+    if spec is None:
+        return leaf(root)
+    children, finish = spec
+    results: list[Any] = []
+    # one frame per open container: children, finish, converted children, next index
+    stack: list[list[Any]] = [[children, finish, results, 0]]
+    while True:
+        frame = stack[-1]
+        children, results = frame[0], frame[2]
+        i = frame[3]
+        n = len(children)
+        while i < n:
+            child = children[i]
+            i += 1
+            spec = branch(child)
+            if spec is None:
+                results.append(leaf(child))
+                continue
+            frame[3] = i
+            stack.append([spec[0], spec[1], [], 0])
+            break
+        else:
+            value = frame[1](results)
+            stack.pop()
+            if not stack:
+                return value
+            stack[-1][2].append(value)
+
+
+def _python_branch(node: Any) -> Branch | None:
+    if isinstance(node, Mapping):
+        items = [(k, v) for k, v in node if not isinstance(k, Comment)]
+        return [v for _, v in items], lambda values: dict(zip([k for k, _ in items], values))
+    if isinstance(node, list):
+        return [v for v in node if not isinstance(v, Comment)], _same_value
+    return None
+
+
+def _python_leaf(node: Any) -> Any:
+    return node.to_datetime() if isinstance(node, Timestamp) else node
+
+
 def to_python(node: Any) -> Any:
     """Plain Python data (dict/list/scalars) without comments.
 
     Duplicate keys keep the last value, as most consumers expect from a dict;
     timestamps become ``datetime`` (microsecond precision).
     """
-    if isinstance(node, Mapping):
-        return {k: to_python(v) for k, v in node if not isinstance(k, Comment)}
-    if isinstance(node, list):
-        return [to_python(v) for v in node if not isinstance(v, Comment)]
-    if isinstance(node, Timestamp):
-        return node.to_datetime()
-    return node
+    return rebuild(node, _python_branch, _python_leaf)
 
 
-def from_python(value: Any) -> Any:
-    """Build tree nodes from plain Python data (dicts keep insertion order)."""
+def _tree_branch(value: Any) -> Branch | None:
+    if isinstance(value, Mapping):
+        return None  # already a tree node: kept as it is
+    if isinstance(value, dict):
+        keys = list(value)
+        return list(value.values()), lambda values: Mapping([[k, v] for k, v in zip(keys, values)])
+    if isinstance(value, (list, tuple)):
+        return list(value), _same_value
+    return None
+
+
+def _tree_leaf(value: Any) -> Any:
     import datetime as dt
 
-    if isinstance(value, Mapping):
-        return value
-    if isinstance(value, dict):
-        out = Mapping()
-        for k, v in value.items():
-            out.append([k, from_python(v)])
-        return out
-    if isinstance(value, (list, tuple)):
-        return [from_python(v) for v in value]
     if isinstance(value, dt.datetime):
         off = value.utcoffset()
         minutes = int(off.total_seconds() // 60) if off is not None else 0
@@ -189,3 +246,8 @@ def from_python(value: Any) -> Any:
     if isinstance(value, dt.date):
         return Timestamp(value.year, value.month, value.day)
     return value
+
+
+def from_python(value: Any) -> Any:
+    """Build tree nodes from plain Python data (dicts keep insertion order)."""
+    return rebuild(value, _tree_branch, _tree_leaf)

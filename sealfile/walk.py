@@ -53,65 +53,83 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
     With ``list_comments_as_items`` a comment inside a list that the visitor
     turned into another comment (an encrypted one) is stored as a plain string
     element, which is how sops 3.11 writes encrypted list comments.
+
+    The traversal keeps its open containers on an explicit stack: documents
+    nest up to 10,000 levels in sops (more with YAML flow collections), far
+    beyond Python's recursion limit.
     """
     pred = _Predicate(selector)
     track_comments = pred.on_comments
-    stack: list[list[str]] = []
+    decide = pred.decide
+    component_matches = pred.component_matches
+    stack: list[list[str]] = []  # comments seen so far at each open level (comment selectors only)
     path: list[str] = []
-
-    def aad() -> str:
-        return ":".join(path) + ":" if path else ":"
 
     def leaf(value: Any, matched: bool, is_comment: bool) -> Any:
         if value is None:
             return None
-        return visit(value, aad(), pred.decide(matched, stack, is_comment), is_comment)
-
-    def node(value: Any, matched: bool) -> Any:
-        if isinstance(value, Mapping):
-            mapping(value, matched)
-            return value
-        if isinstance(value, list):
-            sequence(value, matched)
-            return value
-        return leaf(value, matched, False)
-
-    def mapping(m: Mapping, matched: bool) -> None:
-        if track_comments:
-            stack.append([])
-        for item in m:
-            key = item[0]
-            if isinstance(key, Comment):
-                if track_comments:
-                    stack[-1].append(key.text)
-                new = leaf(key, matched, True)
-                item[0] = new
-                continue
-            path.append(key if isinstance(key, str) else str(key))
-            item[1] = node(item[1], matched or pred.component_matches(path[-1]))
-            path.pop()
-            if track_comments:
-                stack[-1] = []
-        if track_comments:
-            stack.pop()
-
-    def sequence(seq: list, matched: bool) -> None:
-        if track_comments:
-            stack.append([])
-        for i, value in enumerate(seq):
-            if isinstance(value, Comment):
-                if track_comments:
-                    stack[-1].append(value.text)
-                new = leaf(value, matched, True)
-                if list_comments_as_items and isinstance(new, Comment) and new is not value:
-                    new = new.text
-                seq[i] = new
-                continue
-            seq[i] = node(value, matched)
-            if track_comments:
-                stack[-1] = []
-        if track_comments:
-            stack.pop()
+        aad = ":".join(path) + ":" if path else ":"
+        return visit(value, aad, decide(matched, stack, is_comment), is_comment)
 
     for doc in docs:
-        mapping(doc, False)
+        # the container being visited: its remaining items, itself, whether it is a mapping, whether
+        # its path matched the selector; its ancestors wait on ``parents`` with their own iterators
+        items: Any = iter(doc)
+        container: list = doc
+        is_map, matched = True, False
+        parents: list[tuple[Any, list, bool, bool]] = []
+        if track_comments:
+            stack.append([])
+        while True:
+            child: list | None = None
+            if is_map:
+                for item in items:
+                    key = item[0]
+                    if isinstance(key, Comment):
+                        if track_comments:
+                            stack[-1].append(key.text)
+                        item[0] = leaf(key, matched, True)
+                        continue
+                    path.append(key if isinstance(key, str) else str(key))
+                    value = item[1]
+                    child_matched = matched or component_matches(path[-1])
+                    if isinstance(value, list):
+                        child = value
+                        break
+                    item[1] = leaf(value, child_matched, False)
+                    path.pop()
+                    if track_comments:
+                        stack[-1] = []
+            else:
+                for i, value in items:
+                    if isinstance(value, Comment):
+                        if track_comments:
+                            stack[-1].append(value.text)
+                        new = leaf(value, matched, True)
+                        if list_comments_as_items and isinstance(new, Comment) and new is not value:
+                            new = new.text
+                        container[i] = new
+                        continue
+                    if isinstance(value, list):
+                        child, child_matched = value, matched
+                        break
+                    container[i] = leaf(value, matched, False)
+                    if track_comments:
+                        stack[-1] = []
+            if child is not None:  # descend; this container resumes after the child
+                parents.append((items, container, is_map, matched))
+                container, matched = child, child_matched
+                is_map = isinstance(child, Mapping)
+                items = iter(child) if is_map else enumerate(child)
+                if track_comments:
+                    stack.append([])
+                continue
+            if track_comments:
+                stack.pop()
+            if not parents:
+                break
+            items, container, is_map, matched = parents.pop()
+            if is_map:  # the finished container was the value of the parent's current key
+                path.pop()
+            if track_comments:
+                stack[-1] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import EmitError, MetadataNotFound, ParseError
 from ..gofmt import format_f, format_g
-from ..tree import Comment, Mapping, Timestamp
+from ..tree import Branch, Comment, Mapping, Timestamp, rebuild
 from .flatten import flatten, unflatten
 from .storable import flat_values, single_document
 
@@ -27,8 +27,22 @@ def _go_G(x: float) -> str:
     return text if text in ("+Inf", "-Inf", "NaN") else text.upper()
 
 
+def _text_branch(node: Any) -> Branch | None:
+    if isinstance(node, Mapping):
+        children = [part for pair in node for part in pair]  # key, value, key, value...
+        return children, lambda texts: "[" + " ".join("{" + texts[i] + " " + texts[i + 1] + "}"
+                                                       for i in range(0, len(texts), 2)) + "]"
+    if isinstance(node, list):
+        return node, lambda texts: "[" + " ".join(texts) + "]"
+    return None
+
+
 def go_value_text(node: Any) -> str:
     """Go's ``fmt.Sprintf("%v", node)`` for tree nodes, which sops falls back on for nested values."""
+    return rebuild(node, _text_branch, _leaf_text)
+
+
+def _leaf_text(node: Any) -> str:
     if node is None:
         return "<nil>"
     if isinstance(node, str):
@@ -43,10 +57,6 @@ def go_value_text(node: Any) -> str:
         return "{" + node.text + "}"
     if isinstance(node, Timestamp):
         return _go_time_string(node)
-    if isinstance(node, Mapping):
-        return "[" + " ".join("{" + go_value_text(k) + " " + go_value_text(v) + "}" for k, v in node) + "]"
-    if isinstance(node, list):
-        return "[" + " ".join(go_value_text(v) for v in node) + "]"
     return str(node)
 
 

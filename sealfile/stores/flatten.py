@@ -13,7 +13,7 @@ import re
 from typing import Any, Iterable
 
 from ..errors import MetadataError
-from ..tree import Comment, Mapping, Timestamp
+from ..tree import Branch, Comment, Mapping, Timestamp, rebuild
 
 __all__ = ["flatten", "unflatten", "MAP_SEPARATOR", "LIST_SEPARATOR"]
 
@@ -39,19 +39,21 @@ def _leaf_text(value: Any) -> str:
 
 
 def _walk(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
-    if isinstance(value, Mapping):
-        for k, v in value:
-            if isinstance(k, Comment):
-                continue
-            _walk(prefix + MAP_SEPARATOR + k, v, out)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _walk(prefix + MAP_SEPARATOR + k, v, out)
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _walk(f"{prefix}{LIST_SEPARATOR}{i}", v, out)
-    elif value is not None:  # sops skips null leaves (e.g. a group's "hc_vault": null)
-        out.append((prefix, _leaf_text(value)))
+    """Append the flat pairs of ``value`` in document order (an explicit stack: any depth)."""
+    stack: list[tuple[str, Any]] = [(prefix, value)]
+    while stack:
+        prefix, value = stack.pop()
+        if isinstance(value, Mapping):
+            children = [(prefix + MAP_SEPARATOR + k, v) for k, v in value if not isinstance(k, Comment)]
+        elif isinstance(value, dict):
+            children = [(prefix + MAP_SEPARATOR + k, v) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            children = [(f"{prefix}{LIST_SEPARATOR}{i}", v) for i, v in enumerate(value)]
+        else:
+            if value is not None:  # sops skips null leaves (e.g. a group's "hc_vault": null)
+                out.append((prefix, _leaf_text(value)))
+            continue
+        stack.extend(reversed(children))
 
 
 def flatten(metadata: Mapping, prefix: str) -> list[tuple[str, str]]:
@@ -86,14 +88,19 @@ def _tokens(path: str) -> list[str | int]:
 _MISSING = object()
 
 
-def _to_tree(node: Any) -> Any:
+def _tree_branch(node: Any) -> Branch | None:
     if isinstance(node, dict):
-        return Mapping([[k, _to_tree(v)] for k, v in node.items()])
+        keys = list(node)
+        return list(node.values()), lambda values: Mapping([[k, v] for k, v in zip(keys, values)])
     if isinstance(node, list):
         if any(v is _MISSING for v in node):
             raise MetadataError("metadata list with a missing index")
-        return [_to_tree(v) for v in node]
-    return node
+        return node, list
+    return None
+
+
+def _to_tree(node: Any) -> Any:
+    return rebuild(node, _tree_branch)
 
 
 def unflatten(pairs: Iterable[tuple[str, Any]], prefix: str) -> Mapping:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EmitError, MetadataNotFound, ParseError
-from ..tree import Comment, Mapping
+from ..tree import Branch, Comment, Mapping, rebuild
 from .dotenv import val_to_string
 from .storable import flat_values, single_document
 from .flatten import flatten, unflatten
@@ -321,15 +321,25 @@ def _write(sections: list[_Section]) -> bytes:
     return "".join(out).encode("utf-8", "surrogateescape")
 
 
-def _go_struct(node: Any) -> Any:
-    """How ``json.Marshal`` sees sops's tree types: a mapping is a slice of {Key, Value} structs."""
+def _struct_branch(node: Any) -> Branch | None:
     if isinstance(node, Mapping):
-        return [Mapping([["Key", _go_struct(k)], ["Value", _go_struct(v)]]) for k, v in node]
+        children = [part for pair in node for part in pair]  # key, value, key, value...
+        return children, lambda parts: [Mapping([["Key", parts[i]], ["Value", parts[i + 1]]])
+                                        for i in range(0, len(parts), 2)]
     if isinstance(node, list):
-        return [_go_struct(v) for v in node]
+        return node, list
+    return None
+
+
+def _struct_leaf(node: Any) -> Any:
     if isinstance(node, Comment):
         return Mapping([["Value", node.text]])
     return node
+
+
+def _go_struct(node: Any) -> Any:
+    """How ``json.Marshal`` sees sops's tree types: a mapping is a slice of {Key, Value} structs."""
+    return rebuild(node, _struct_branch, _struct_leaf)
 
 
 class IniStore:

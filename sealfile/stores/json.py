@@ -15,8 +15,9 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
+from ..deepjson import MAX_DEPTH, raw_decode
 from ..errors import EmitError, MetadataError, MetadataNotFound, ParseError
 from ..gofmt import format_json
 from ..tree import Comment, Mapping, Timestamp
@@ -87,16 +88,29 @@ _DECODER = json.JSONDecoder(
 
 
 def _fix_surrogates(node: Any) -> Any:
-    """Go decodes an unpaired ``\\udXXX`` escape to U+FFFD; Python keeps the lone surrogate."""
+    """Go decodes an unpaired ``\\udXXX`` escape to U+FFFD; Python keeps the lone surrogate.
+
+    Fixes containers in place, visiting them with an explicit stack (any depth).
+    """
     if isinstance(node, str):
         return _SURROGATES.sub("\ufffd", node)
-    if isinstance(node, Mapping):
-        for pair in node:
-            pair[0] = _fix_surrogates(pair[0])
-            pair[1] = _fix_surrogates(pair[1])
-        return node
-    if isinstance(node, list):
-        node[:] = [_fix_surrogates(v) for v in node]
+    stack = [node]
+    while stack:
+        container = stack.pop()
+        if isinstance(container, Mapping):
+            for pair in container:
+                for i in (0, 1):
+                    value = pair[i]
+                    if isinstance(value, str):
+                        pair[i] = _SURROGATES.sub("\ufffd", value)
+                    elif isinstance(value, list):
+                        stack.append(value)
+        elif isinstance(container, list):
+            for i, value in enumerate(container):
+                if isinstance(value, str):
+                    container[i] = _SURROGATES.sub("\ufffd", value)
+                elif isinstance(value, list):
+                    stack.append(value)
     return node
 
 
@@ -114,11 +128,9 @@ def parse_object(data: bytes, *, strict: bool) -> Mapping:
     if text[start] != "{":
         raise ParseError("the JSON top level must be an object")
     try:
-        obj, end = _DECODER.raw_decode(text, start)
+        obj, end = raw_decode(_DECODER, text, start)  # Go's depth limit: 10,000 levels
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise ParseError("JSON nesting is too deep") from None
     if strict and text[end:].strip(_JSON_SPACE):
         raise ParseError("invalid JSON: extra data after the top-level object")
     if _SURROGATE_ESCAPE.search(text):
@@ -165,64 +177,75 @@ def encode_json(node: Any, indent: str | None) -> str:
     """Go's encoding of a tree node: ``json.Indent`` layout with ``indent``, or compact when None.
 
     Comments are dropped (JSON has none).  The result has no trailing newline.
+    Open containers wait on an explicit stack; deeper than Go's 10,000 levels
+    fails as sops fails (its ``json.Indent`` refuses to go deeper).
     """
     parts: list[str] = []
     append = parts.append
     colon = ":" if indent is None else ": "
     unit = indent or ""
-
-    def enc(value: Any, nl: str | None) -> None:
+    # one frame per open container: [items, next index, separator, closing text, is an object, its items' nl]
+    stack: list[list[Any]] = []
+    value = node
+    nl: str | None = None if indent is None else "\n"
+    while True:
         if isinstance(value, str):
             append(_quote(value))
-            return
-        if isinstance(value, dict):  # plain dicts from callers building metadata by hand
-            value = Mapping([[k, v] for k, v in value.items()])
-        if isinstance(value, Mapping):
-            items = [(k, v) for k, v in value if not isinstance(k, Comment)]
-            if not items:
-                append("{}")
-                return
-            inner = None if nl is None else nl + unit
-            sep = "," if inner is None else "," + inner
-            append("{" if inner is None else "{" + inner)
-            first = True
-            for k, v in items:
-                if not first:
-                    append(sep)
-                first = False
+        elif isinstance(value, list) or isinstance(value, dict):
+            if len(stack) >= MAX_DEPTH:
+                raise EmitError(f"Error marshaling to json: exceeded max depth of {MAX_DEPTH}")
+            frame = _open_container(value, nl, unit, append)
+            if frame is not None:
+                stack.append(frame)
+        else:
+            append(_scalar(value))
+        # the next value to write, closing every container that is complete
+        while stack:
+            frame = stack[-1]
+            items, i = frame[0], frame[1]
+            if i == len(items):
+                append(frame[3])
+                stack.pop()
+                continue
+            if i:
+                append(frame[2])
+            frame[1] = i + 1
+            if frame[4]:
+                k, value = items[i]
                 if not isinstance(k, str):
                     raise EmitError("JSON object keys must be strings")
                 append(_quote(k))
                 append(colon)
-                enc(v, inner)
-            append("}" if nl is None else nl + "}")
-        elif isinstance(value, list):
-            elems = [v for v in value if not isinstance(v, Comment)]
-            if not elems:
-                append("[]")
-                return
-            inner = None if nl is None else nl + unit
-            sep = "," if inner is None else "," + inner
-            append("[" if inner is None else "[" + inner)
-            first = True
-            for v in elems:
-                if not first:
-                    append(sep)
-                first = False
-                enc(v, inner)
-            append("]" if nl is None else nl + "]")
+            else:
+                value = items[i]
+            nl = frame[5]
+            break
         else:
-            append(_scalar(value))
-
-    try:
-        enc(node, None if indent is None else "\n")
-    except RecursionError:
-        raise EmitError("the tree is nested too deeply for JSON") from None
+            break
     out = "".join(parts)
     for char, escape in _HTML:
         if char in out:
             out = out.replace(char, escape)
     return out
+
+
+def _open_container(value: Any, nl: str | None, unit: str, append: Callable[[str], None]) -> list[Any] | None:
+    """Write an object's or array's opening (or all of an empty one); its frame, or None if empty."""
+    if isinstance(value, dict):  # plain dicts from callers building metadata by hand
+        value = Mapping([[k, v] for k, v in value.items()])
+    is_object = isinstance(value, Mapping)
+    if is_object:
+        items = [(k, v) for k, v in value if not isinstance(k, Comment)]
+    else:
+        items = [v for v in value if not isinstance(v, Comment)]
+    if not items:
+        append("{}" if is_object else "[]")
+        return None
+    inner = None if nl is None else nl + unit
+    opening, closing = ("{", "}") if is_object else ("[", "]")
+    append(opening if inner is None else opening + inner)
+    return [items, 0, "," if inner is None else "," + inner, closing if nl is None else nl + closing,
+            is_object, inner]
 
 
 def go_json_bytes(text: str) -> bytes:

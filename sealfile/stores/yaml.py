@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..errors import ExitCode, MetadataError, MetadataNotFound, ParseError
-from ..tree import Comment, Mapping
+from ..errors import ExcessiveAliasing, ExitCode, MetadataError, MetadataNotFound, ParseError
+from ..tree import Branch, Comment, Mapping, rebuild
 from .yaml_emitter import emit_documents, emit_value
 from .storable import unique_top_keys
 from .yaml_reader import ENCRYPTED, PLAIN, decode_text, read_documents
@@ -20,13 +20,18 @@ __all__ = ["YamlStore"]
 SOPS_KEY = "sops"
 
 
-def _strip_comments(node: Any) -> Any:
-    """Metadata without comment items (sops decodes it into typed structs)."""
+def _uncommented(node: Any) -> Branch | None:
     if isinstance(node, Mapping):
-        return Mapping([[k, _strip_comments(v)] for k, v in node if not isinstance(k, Comment)])
+        items = [(k, v) for k, v in node if not isinstance(k, Comment)]
+        return [v for _, v in items], lambda values: Mapping([[k, v] for (k, _), v in zip(items, values)])
     if isinstance(node, list):
-        return [_strip_comments(v) for v in node if not isinstance(v, Comment)]
-    return node
+        return [v for v in node if not isinstance(v, Comment)], list
+    return None
+
+
+def _strip_comments(node: Any) -> Any:
+    """Metadata without comment items (sops decodes it into typed structs); any depth."""
+    return rebuild(node, _uncommented)
 
 
 class YamlStore:
@@ -51,10 +56,13 @@ class YamlStore:
         """Documents without their ``sops`` keys, and the first document's ``sops`` mapping.
 
         A file that does not parse fails with exit code 1 here (sops's decrypt
-        path reports "Error unmarshalling input yaml", exit 1), not 2.
+        path reports "Error unmarshalling input yaml", exit 1), not 2.  An alias
+        bomb keeps its exit code 2 (see :class:`ExcessiveAliasing`).
         """
         try:
             docs = read_documents(decode_text(data), ENCRYPTED) if data else []
+        except ExcessiveAliasing as exc:
+            raise ExcessiveAliasing(f"Error unmarshalling input yaml: {exc.message}") from None
         except ParseError as exc:
             raise ParseError(f"Error unmarshalling input yaml: {exc.message}",
                              exit_code=ExitCode.GENERIC) from None

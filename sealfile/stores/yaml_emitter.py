@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import math
-from typing import Any
+from typing import Any, Generator
 
 from ..errors import EmitError
 from ..gofmt import format_g
@@ -266,6 +266,10 @@ def _join_comments(comments: list[str]) -> str:
     return "#" + "\n#".join(comments)
 
 
+#: a collection's events, produced by a generator that yields the generators of the collections inside it
+_Builder = Generator["_Builder", None, None]
+
+
 class _EventBuilder:
     """The events go-yaml's encoder produces for the ``yaml.Node`` tree sops builds.
 
@@ -273,6 +277,10 @@ class _EventBuilder:
     before the first one belong to the mapping or list itself; trailing ones
     become the foot of the last key (emitted as the mapping end's tail) or of
     the last list item.
+
+    A tree may nest deeper than Python's recursion limit, so a collection's
+    builder does not call the builders of the collections inside it: it
+    yields them, and :meth:`node` runs them from an explicit stack.
     """
 
     def __init__(self) -> None:
@@ -281,22 +289,36 @@ class _EventBuilder:
     def document(self, branch: Mapping) -> None:
         ev = self.events
         ev.append(_Ev(E_DOC_START))
-        self.mapping(branch, "", "")
+        self.node(branch, "", "", "")
         ev.append(_Ev(E_DOC_END))
 
     def node(self, value: Any, head: str, foot: str, tail: str) -> None:
-        if isinstance(value, Mapping):
-            self.mapping(value, head, foot)
-        elif isinstance(value, list):
-            self.sequence(value, head, foot)
-        elif isinstance(value, Comment):
-            raise EmitError("a comment cannot be written as a value")
-        else:
-            ev = _scalar_event(value)
-            ev.head, ev.foot, ev.tail = head, foot, tail
-            self.events.append(ev)
+        """The events of ``value`` and everything inside it."""
+        builder = self._start(value, head, foot, tail)
+        if builder is None:
+            return
+        stack = [builder]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+            else:
+                stack.append(child)
 
-    def mapping(self, branch: Mapping, head: str, foot: str) -> None:
+    def _start(self, value: Any, head: str, foot: str, tail: str) -> _Builder | None:
+        """A scalar's event right away; for a collection, the generator that builds it."""
+        if isinstance(value, Mapping):
+            return self._mapping(value, head, foot)
+        if isinstance(value, list):
+            return self._sequence(value, head, foot)
+        if isinstance(value, Comment):
+            raise EmitError("a comment cannot be written as a value")
+        ev = _scalar_event(value)
+        ev.head, ev.foot, ev.tail = head, foot, tail
+        self.events.append(ev)
+        return None
+
+    def _mapping(self, branch: Mapping, head: str, foot: str) -> _Builder:
         events = self.events
         start = _Ev(E_MAP_START)
         events.append(start)
@@ -320,7 +342,9 @@ class _EventBuilder:
             kev = _scalar_event(key)
             kev.head = key_head
             events.append(kev)
-            self.node(item[1], "", "", "")
+            child = self._start(item[1], "", "", "")
+            if child is not None:
+                yield child
         if comments:
             if beginning:
                 mapping_head = _join_comments(comments)
@@ -334,7 +358,7 @@ class _EventBuilder:
         end.foot = foot
         events.append(end)
 
-    def sequence(self, items: list, head: str, foot: str) -> None:
+    def _sequence(self, items: list, head: str, foot: str) -> _Builder:
         events = self.events
         start = _Ev(E_SEQ_START)
         events.append(start)
@@ -355,7 +379,9 @@ class _EventBuilder:
                 comments = []
             beginning = False
             if pending is not None:
-                self.node(pending[0], pending[1], "", "")
+                child = self._start(pending[0], pending[1], "", "")
+                if child is not None:
+                    yield child
             pending = (item, item_head)
         if comments and beginning:
             seq_head = _join_comments(comments)
@@ -365,7 +391,9 @@ class _EventBuilder:
         else:
             start.head = head or seq_head
         if pending is not None:
-            self.node(pending[0], pending[1], _join_comments(comments) if comments else "", "")
+            child = self._start(pending[0], pending[1], _join_comments(comments) if comments else "", "")
+            if child is not None:
+                yield child
         end = _Ev(E_SEQ_END)
         end.foot = foot
         events.append(end)
@@ -897,26 +925,20 @@ def emit_documents(docs: list[Mapping], indent: int = 4, metadata: Mapping | Non
     if indent < 0:
         raise EmitError("YAML Negative indentation not accepted")
     builder = _EventBuilder()
-    try:
-        for doc in docs:
-            if not isinstance(doc, Mapping):
-                raise EmitError("a YAML document must be a mapping")
-            if metadata is not None:
-                doc = Mapping(list(doc) + [["sops", metadata]])
-            builder.document(doc)
-        return _Emitter(builder.events, indent or 4).run().encode("utf-8", "surrogateescape")
-    except RecursionError:
-        raise EmitError("the tree is nested too deeply to be written as YAML") from None
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            raise EmitError("a YAML document must be a mapping")
+        if metadata is not None:
+            doc = Mapping(list(doc) + [["sops", metadata]])
+        builder.document(doc)
+    return _Emitter(builder.events, indent or 4).run().encode("utf-8", "surrogateescape")
 
 
 def emit_value(node: Any, indent: int = 4) -> bytes:
     """One value as its own YAML document (sops ``EmitValue`` / ``yaml.Marshal``)."""
     builder = _EventBuilder()
     builder.events.append(_Ev(E_DOC_START))
-    try:
-        builder.node(node, "", "", "")
-    except RecursionError:
-        raise EmitError("the tree is nested too deeply to be written as YAML") from None
+    builder.node(node, "", "", "")
     builder.events.append(_Ev(E_DOC_END))
     # yaml.Marshal uses go-yaml's default indentation of 4
     return _Emitter(builder.events, 4).run().encode("utf-8", "surrogateescape")

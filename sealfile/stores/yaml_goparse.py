@@ -27,6 +27,7 @@ from ruamel.yaml.error import YAMLError
 
 from ..errors import ParseError
 from ..tree import Comment, Mapping
+from .yaml_limits import AliasBudget, DepthCounter
 from .yaml_reader import _Policy, check_merge_value, document_policy, root_error, value_policy, yaml_error
 from .yaml_resolve import MERGE, NULL, STR, ResolveError, decode_scalar, resolve, short_tag
 
@@ -104,6 +105,7 @@ def _read_tokens(text: str) -> _Plan:
     pending_bss = -1
     pending_bms = -1
     depth = 0
+    limits = DepthCounter()  # go-yaml's nesting limits (its own flow depth is kept in ``depth``)
     waiting: dict[int, tuple[int, int]] = {}  # flow depth -> (KEY index, BMS index) awaiting their ':'
     parser = CParser(text)
     try:
@@ -119,29 +121,37 @@ def _read_tokens(text: str) -> _Plan:
             if kind == SCALAR:
                 tok.value = t.value
                 tok.style = t.style or ""
+                if tok.style not in ("|", ">"):
+                    limits.possible_key(sm.line)
             elif kind == BLOCK_END:
+                limits.block -= 1
                 pending_ends.append(i)
                 continue
             elif kind == KEY and tok.zero:
                 waiting[depth] = (i, pending_bms)
                 pending_bms = -1
                 continue
-            elif kind == BMS:
-                pending_bms = i
-                continue
-            elif kind == BSS:
-                pending_bss = i
+            elif kind == BMS or kind == BSS:
+                limits.block_open(sm.line, kind == BMS)
+                if kind == BMS:
+                    pending_bms = i
+                else:
+                    pending_bss = i
                 continue
             elif kind in (ALIAS, ANCHOR):
                 tok.value = t.value
+                limits.possible_key(sm.line)
             elif kind == TAG:
                 tok.value, tok.suffix = t.value
+                limits.possible_key(sm.line)
             elif kind == DIRECTIVE:
                 tok.value = (t.name, t.value)
             elif kind in (FSS, FMS):
                 depth += 1
+                limits.flow_open(sm.line)
             elif kind in (FSE, FME):
                 depth -= 1
+                limits.flow -= 1
             elif kind == VALUE:
                 pair = waiting.pop(depth, None)
                 if pair is not None:
@@ -1248,16 +1258,31 @@ class _Builder:
         return n
 
     def _parse(self) -> _Node:
-        typ = self._peek()
-        if typ == EV_SCALAR:
-            return self._scalar()
-        if typ == EV_ALIAS:
-            return self._alias()
-        if typ == EV_MAP_START:
-            return self._mapping()
-        if typ == EV_SEQ_START:
-            return self._sequence()
-        raise ParseError("yaml: unexpected event sequence")
+        """One node with everything inside it, as yaml.go's recursive ``parse`` builds it.
+
+        Open collections wait on an explicit stack, so nesting is limited only
+        by the scanner's depth check (10,000 block plus 10,000 flow levels).
+        """
+        stack: list[_Open] = []
+        while True:
+            typ = self._peek()
+            if stack and typ == stack[-1].end and stack[-1].key is None:
+                node = self._finish(stack.pop())
+            elif typ == EV_SCALAR:
+                node = self._scalar()
+            elif typ == EV_ALIAS:
+                node = self._alias()
+            elif typ == EV_MAP_START:
+                stack.append(self._mapping())
+                continue
+            elif typ == EV_SEQ_START:
+                stack.append(self._sequence())
+                continue
+            else:
+                raise ParseError("yaml: unexpected event sequence")
+            if not stack:
+                return node
+            self._attach(stack[-1], node)
 
     def _alias(self) -> _Node:
         ev = self.event
@@ -1285,7 +1310,7 @@ class _Builder:
         self._expect(EV_SCALAR)
         return n
 
-    def _sequence(self) -> _Node:
+    def _sequence(self) -> _Open:
         ev = self.event
         assert ev is not None
         n = self._node(K_SEQ, "!!seq", ev.tag)
@@ -1293,44 +1318,60 @@ class _Builder:
             n.anchor = ev.anchor
             self.anchors[ev.anchor] = n
         self._expect(EV_SEQ_START)
-        while self._peek() != EV_SEQ_END:
-            n.content.append(self._parse())
-        assert self.event is not None
-        n.line, n.foot = self.event.line, self.event.foot
-        self._expect(EV_SEQ_END)
-        n.done = True
-        return n
+        return _Open(n, EV_SEQ_END, False)
 
-    def _mapping(self) -> _Node:
+    def _mapping(self) -> _Open:
         ev = self.event
         assert ev is not None
         n = self._node(K_MAP, "!!map", ev.tag)
-        block = not ev.flow
         if ev.anchor is not None:
             n.anchor = ev.anchor
             self.anchors[ev.anchor] = n
         self._expect(EV_MAP_START)
-        content = n.content
-        while self._peek() != EV_MAP_END:
-            k = self._parse()
-            content.append(k)
-            if block and k.foot:
+        return _Open(n, EV_MAP_END, not ev.flow)
+
+    def _attach(self, frame: _Open, child: _Node) -> None:
+        """A finished child joins its collection; a mapping moves foot comments as yaml.go does."""
+        content = frame.node.content
+        content.append(child)
+        if frame.end == EV_SEQ_END:
+            return
+        k = frame.key
+        if k is None:  # child is a key
+            if frame.block and child.foot:
                 if len(content) > 2:
-                    content[-3].foot = k.foot
-                    k.foot = ""
-            v = self._parse()
-            content.append(v)
-            if not k.foot and v.foot:
-                k.foot = v.foot
-                v.foot = ""
+                    content[-3].foot = child.foot
+                    child.foot = ""
+            frame.key = child
+            return
+        if not k.foot and child.foot:
+            k.foot = child.foot
+            child.foot = ""
+        frame.key = None
+
+    def _finish(self, frame: _Open) -> _Node:
+        """The collection's end event: its line and foot comments, then it is complete."""
+        n = frame.node
         assert self.event is not None
         n.line, n.foot = self.event.line, self.event.foot
-        if block and n.foot and len(content) > 1:
-            content[-2].foot = n.foot
+        if frame.block and n.foot and len(n.content) > 1:
+            n.content[-2].foot = n.foot
             n.foot = ""
-        self._expect(EV_MAP_END)
+        self._expect(frame.end)
         n.done = True
         return n
+
+
+class _Open:
+    """A collection the builder is still reading (``key``: a mapping's key awaiting its value)."""
+
+    __slots__ = ("node", "end", "block", "key")
+
+    def __init__(self, node: _Node, end: int, block: bool) -> None:
+        self.node = node
+        self.end = end
+        self.block = block
+        self.key: _Node | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1348,12 +1389,37 @@ def _comments(text: str, out: list, in_map: bool) -> None:
                     out.append(Comment(line[1:]))
 
 
+class _Frame:
+    """A sequence or mapping being converted; ``pending`` is the child whose value is in progress."""
+
+    __slots__ = ("n", "out", "is_map", "handled", "policy", "is_top", "seen", "i", "release", "pending")
+
+    def __init__(self, n: _Node, out: list, is_map: bool, handled: bool, policy: _Policy, is_top: bool,
+                 release: int | None) -> None:
+        self.n = n
+        self.out = out
+        self.is_map = is_map
+        self.handled = handled
+        self.policy = policy
+        self.is_top = is_top
+        self.seen: set | None = set() if is_map and policy.dups else None
+        self.i = 0
+        self.release = release  # the alias target this frame expands: released when it is done
+        self.pending: Any = None
+
+
 class _Converter:
-    """go-yaml nodes -> sops tree items (store.go nodeToTreeValue / appendYamlNodeToTreeBranch)."""
+    """go-yaml nodes -> sops tree items (store.go nodeToTreeValue / appendYamlNodeToTreeBranch).
+
+    store.go recurses through the nodes and follows aliases; here collections
+    wait on an explicit stack, and every node is counted as go-yaml's decoder
+    counts it, so an alias bomb stops before it is expanded.
+    """
 
     def __init__(self, scanner: _Scanner) -> None:
         self.active: set[int] = set()
         self.line_of = scanner.line_of
+        self.budget = AliasBudget()
 
     def lineno(self, n: _Node) -> int:
         return self.line_of(n.start) + 1
@@ -1369,80 +1435,155 @@ class _Converter:
                 raise ParseError(f"yaml: line {self.lineno(n)}: {exc}") from None
             return None
 
-    def value(self, n: _Node, handled: bool, policy: _Policy) -> Any:
+    def _enter(self, n: _Node, handled: bool, policy: _Policy) -> Any:
+        """Start converting ``n``: a scalar's value right away, a collection's frame otherwise."""
+        budget = self.budget
+        budget.count()
         kind = n.kind
-        if kind == K_SEQ:
-            out: list = []
-            if not handled:
-                _comments(n.head, out, False)
-                _comments(n.line, out, False)
-            for item in n.content:
-                _comments(item.head, out, False)
-                _comments(item.line, out, False)
-                out.append(self.value(item, True, policy))
-                _comments(item.foot, out, False)
-            if not handled:
-                _comments(n.foot, out, False)
-            return out
-        if kind == K_MAP:
-            return self.branch(n, Mapping(), handled, policy, False)
         if kind == K_SCALAR:
             return self.scalar(n, policy)
+        release = None
         if kind == K_ALIAS:
             target = n.alias
             assert target is not None
             if id(target) in self.active or not target.done:
                 raise ParseError("yaml: anchor value contains itself")
+            budget.depth += 1
+            budget.count()  # the target, decoded again through the alias
+            if target.kind == K_SCALAR:
+                value = self.scalar(target, policy)
+                budget.depth -= 1
+                return value
             self.active.add(id(target))
-            try:
-                return self.value(target, False, policy)
-            finally:
-                self.active.discard(id(target))
+            release = id(target)
+            n, handled, kind = target, False, target.kind
+        if kind == K_SEQ:
+            frame = _Frame(n, [], False, handled, policy, False, release)
+        elif kind == K_MAP:
+            frame = _Frame(n, Mapping(), True, handled, policy, False, release)
+        else:
+            return None
+        if not handled:
+            _comments(n.head, frame.out, frame.is_map)
+            _comments(n.line, frame.out, frame.is_map)
+        return frame
+
+    def _run(self, root: _Frame) -> Any:
+        """Convert a collection and everything in it, one frame per open collection."""
+        stack = [root]
+        while True:
+            frame = stack[-1]
+            child = self._step_map(frame) if frame.is_map else self._step_seq(frame)
+            if child is not None:
+                stack.append(child)
+                continue
+            value = self._finish(stack.pop())
+            if not stack:
+                return value
+            parent = stack[-1]
+            if parent.is_map:
+                self._put_pair(parent, value)
+            else:
+                self._put_item(parent, value)
+
+    def _step_seq(self, f: _Frame) -> _Frame | None:
+        """Convert items until one is a collection (its frame is returned) or the list is done."""
+        content = f.n.content
+        out = f.out
+        while f.i < len(content):
+            item = content[f.i]
+            f.i += 1
+            _comments(item.head, out, False)
+            _comments(item.line, out, False)
+            f.pending = item
+            result = self._enter(item, True, f.policy)
+            if result.__class__ is _Frame:
+                return result
+            self._put_item(f, result)
         return None
 
+    def _put_item(self, f: _Frame, value: Any) -> None:
+        f.out.append(value)
+        _comments(f.pending.foot, f.out, False)
+
+    def _step_map(self, f: _Frame) -> _Frame | None:
+        """Convert pairs until a value is a collection (its frame is returned) or the map is done."""
+        content = f.n.content
+        out = f.out
+        policy = f.policy
+        while f.i < len(content) - 1:
+            k, v = content[f.i], content[f.i + 1]
+            f.i += 2
+            _comments(k.head, out, True)
+            _comments(k.line, out, True)
+            simple = v.kind in (K_SCALAR, K_ALIAS)
+            if simple:
+                _comments(v.head, out, True)
+                _comments(v.line, out, True)
+            key, ident = self.key(k, policy)
+            seen = f.seen
+            if seen is not None:
+                if ident in seen:
+                    raise ParseError(f"yaml: unmarshal errors: line {self.lineno(k)}: "
+                                     "mapping key already defined")
+                seen.add(ident)
+            f.pending = (k, v, simple, key)
+            result = self._enter(v, simple, value_policy(policy, f.is_top, key))
+            if result.__class__ is _Frame:
+                return result
+            self._put_pair(f, result)
+        return None
+
+    def _put_pair(self, f: _Frame, value: Any) -> None:
+        k, v, simple, key = f.pending
+        if f.policy.strict and k.kind == K_SCALAR and k.value == "<<" and k.tag == MERGE:
+            check_merge_value(value, v.kind == K_ALIAS)
+        out = f.out
+        out.append([key, value])
+        if simple:
+            _comments(v.foot, out, True)
+        _comments(k.foot, out, True)
+
+    def _finish(self, f: _Frame) -> Any:
+        if not f.handled:
+            _comments(f.n.foot, f.out, f.is_map)
+        if f.release is not None:
+            self.active.discard(f.release)
+            self.budget.depth -= 1
+        return f.out
+
     def key(self, n: _Node, policy: _Policy) -> tuple[Any, tuple]:
+        budget = self.budget
+        budget.count()
         if n.kind == K_SCALAR:
             return self.scalar(n, policy), ("s", n.value)
         if n.kind == K_ALIAS and n.alias is not None and n.alias.kind == K_SCALAR:
+            budget.depth += 1
+            budget.count()
+            budget.depth -= 1
             return self.scalar(n.alias, policy), ("a", n.value)
         raise ParseError(f"yaml: line {self.lineno(n)}: complex keys are not supported")
 
     def branch(self, n: _Node, out: Mapping, handled: bool, policy: _Policy, is_top: bool,
                index: int = 0) -> Mapping:
+        """A document, or what an alias at its root points to, as the items of ``out``."""
         if not handled:
             _comments(n.head, out, True)
             _comments(n.line, out, True)
         kind = n.kind
         if kind == K_DOC:
+            self.budget = AliasBudget()  # go-yaml counts each document on its own
+            self.budget.count()
             for item in n.content:
                 out = self.branch(item, out, False, policy, True, index)
         elif kind == K_SEQ:
             raise root_error(index, "seq")
         elif kind == K_MAP:
-            seen: set | None = set() if policy.dups else None
-            content = n.content
-            for i in range(0, len(content) - 1, 2):
-                k, v = content[i], content[i + 1]
-                _comments(k.head, out, True)
-                _comments(k.line, out, True)
-                simple = v.kind in (K_SCALAR, K_ALIAS)
-                if simple:
-                    _comments(v.head, out, True)
-                    _comments(v.line, out, True)
-                key, ident = self.key(k, policy)
-                if seen is not None:
-                    if ident in seen:
-                        raise ParseError(f"yaml: unmarshal errors: line {self.lineno(k)}: "
-                                         "mapping key already defined")
-                    seen.add(ident)
-                value = self.value(v, simple, value_policy(policy, is_top, key))
-                if policy.strict and k.kind == K_SCALAR and k.value == "<<" and k.tag == MERGE:
-                    check_merge_value(value, v.kind == K_ALIAS)
-                out.append([key, value])
-                if simple:
-                    _comments(v.foot, out, True)
-                _comments(k.foot, out, True)
+            self.budget.count()
+            frame = _Frame(n, out, True, True, policy, is_top, None)  # head/line/foot are handled here
+            self._run(frame)
         elif kind == K_SCALAR:
+            self.budget.count()
             tag = n.tag or resolve("", n.value)[0]
             if tag == NULL:
                 return out  # an empty document ("---" alone or "~"): no items, and sops skips its foot
@@ -1452,7 +1593,10 @@ class _Converter:
             assert target is not None
             if target.kind == K_SEQ:
                 raise root_error(index, "seq")
+            self.budget.count()
+            self.budget.depth += 1
             out = self.branch(target, out, False, policy, is_top, index)
+            self.budget.depth -= 1
         if not handled:
             _comments(n.foot, out, True)
         return out
