@@ -309,33 +309,38 @@ def _fsync_directory(directory: str) -> None:
         os.close(dfd)
 
 
-def _write_in_place(target: str, data: Payload, path: str) -> None:
-    """Truncate and rewrite a regular file (sops's way), keeping its inode, owner and mode."""
+def _open_and_write(target: str, flags: int, data: Payload, path: str, *, mode: int = 0o666,
+                    sync: bool = True, unlink_on_failure: bool = False) -> None:
+    """Open ``target`` with ``flags``, write all of ``data`` (fsynced when ``sync``), close it."""
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_TRUNC)
+        fd = os.open(target, flags, mode)
+    except FileExistsError:
+        raise
     except OSError as exc:
         raise WriteError(f"cannot write file: {exc.strerror}", path=path) from None
     try:
         _write_all(fd, data)
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except OSError as exc:
-        raise WriteError(f"cannot write file: {exc.strerror}", path=path) from None
-    finally:
         os.close(fd)
+        if unlink_on_failure:
+            try:
+                os.unlink(target)  # never leave a half-written file under the name
+            except OSError:
+                pass
+        raise WriteError(f"cannot write file: {exc.strerror}", path=path) from None
+    os.close(fd)
+
+
+def _write_in_place(target: str, data: Payload, path: str) -> None:
+    """Truncate and rewrite a regular file (sops's way), keeping its inode, owner and mode."""
+    _open_and_write(target, os.O_WRONLY | os.O_TRUNC, data, path)
 
 
 def _write_directly(target: str, data: Payload, path: str) -> None:
-    """Write to a FIFO, device or socket node without replacing it."""
-    try:
-        fd = os.open(target, os.O_WRONLY)
-    except OSError as exc:
-        raise WriteError(f"cannot write file: {exc.strerror}", path=path) from None
-    try:
-        _write_all(fd, data)
-    except OSError as exc:
-        raise WriteError(f"cannot write file: {exc.strerror}", path=path) from None
-    finally:
-        os.close(fd)
+    """Write to a FIFO, device or socket node without replacing it (no fsync: it is not storage)."""
+    _open_and_write(target, os.O_WRONLY, data, path, sync=False)
 
 
 def create_new(path: str, data: bytes, *, mode: int) -> None:
@@ -344,24 +349,12 @@ def create_new(path: str, data: bytes, *, mode: int) -> None:
     Used for identities: an existing file is refused, never replaced, because
     it may hold the only key that can decrypt other files.
     """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+        _open_and_write(path, flags, data, path, mode=mode, unlink_on_failure=True)
     except FileExistsError:
         raise WriteError("the file exists and may hold an identity that files are encrypted to; refusing to "
                          "overwrite it (choose another name, or pass --force)", path=path) from None
-    except OSError as exc:
-        raise WriteError(f"cannot write file: {exc.strerror}", path=path) from None
-    try:
-        _write_all(fd, data)
-        os.fsync(fd)
-    except OSError as exc:
-        os.close(fd)
-        try:
-            os.unlink(path)  # never leave a half-written file under the name
-        except OSError:
-            pass
-        raise WriteError(f"cannot write file: {exc.strerror}", path=path) from None
-    os.close(fd)
 
 
 def write_result(data: Payload, path: str, *, in_place: bool, output: str | None,
