@@ -8,20 +8,20 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping as TMapping, Sequence
 
-from .cipher import Cipher, DataKey
+from .core.cipher import Cipher, DataKey
 from .config import CreationRule, merge_selector, split_list
-from .datakey import recover_data_key, wrap_data_key
+from .core.datakey import recover_data_key, wrap_data_key
 from .errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError, ParseError,
                      SealfileError)
-from . import payload
+from .core import payload
 from .keys import KeyContext, MasterKey, now_rfc3339, provider
-from .mac import MacHasher, mac_aad
-from .metadata import LAYOUT_311, SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
-from .selectors import KINDS, Selector
+from .core.mac import MacHasher, mac_aad
+from .core.metadata import LAYOUT_311, SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
+from .core.selectors import KINDS, Selector
 from .stores import format_for_path, store_for
-from .tree import Mapping, to_python
-from .treecrypt import decrypt_documents, encrypt_documents
-from .treepath import get_path, parse_path
+from .core.tree import Mapping, to_python
+from .core.treecrypt import decrypt_documents, encrypt_documents
+from .core.treepath import get_path, parse_path
 from .fileio import atomic_write, read_input, write_result
 from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
 

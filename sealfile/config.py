@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping as TMapping, Sequence
 
 from .errors import ConfigError, SealfileError
-from .selectors import KINDS, compile_re2, pick, Selector
+from .core.selectors import KINDS, compile_re2, pick, Selector
 
 CONFIG_NAMES = (".sealfile.yaml", ".sops.yaml")
 MAX_LEVELS = 100
@@ -121,7 +121,7 @@ def load_config(path: str | None) -> Config:
 
 def parse_config(data: bytes, path: str | None = None) -> Config:
     from .stores import store_for
-    from .tree import to_python
+    from .core.tree import to_python
 
     try:
         docs = store_for("yaml").load_plain(data)

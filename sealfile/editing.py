@@ -23,15 +23,15 @@ import tempfile
 from typing import Any, Callable, Mapping as TMapping, Sequence
 
 from . import api
-from .cipher import plaintext_of
+from .core.cipher import plaintext_of
 from .errors import (AlreadyEncrypted, EmitError, EmptyDocument, EncryptError, ExitCode, MetadataError,
                      ParseError, SealfileError, WriteError)
 from .fileio import atomic_write, check_writable, create_new
-from .metadata import SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
-from .selectors import KINDS
+from .core.metadata import SOPS_VERSION, VERSION_FOR_LAYOUT, Metadata
+from .core.selectors import KINDS
 from .settings import environ, resolve_config, store_options
 from .stores import store_for
-from .tree import Comment, Mapping
+from .core.tree import Comment, Mapping
 
 __all__ = ["EditSession", "InvalidEdit", "EditorError", "EditNotSaved", "save_rescue", "Workspace", "start_edit", "example_text",
            "editor_command", "run_editor", "version_is_newer", "EDITOR_VARIABLES", "FALLBACK_EDITORS"]

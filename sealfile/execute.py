@@ -25,7 +25,7 @@ from . import api
 from .errors import ExitCode, FileMissing, SealfileError
 from .fileio import read_input
 from .stores.dotenv import val_to_string
-from .tree import Comment, Mapping
+from .core.tree import Comment, Mapping
 
 __all__ = ["ChildFailed", "Interrupted", "format_value", "environment_pairs", "build_environment",
            "check_filename", "decrypt_document", "decrypt_plaintext", "switch_user", "exec_env",

@@ -23,12 +23,13 @@ import math
 import os
 from typing import Any, Mapping as TMapping, Sequence
 
-from . import api, deepjson
+from . import api
+from .stores import json_decode as deepjson
 from .settings import environ, resolve_config, store_options
 from .errors import (AlreadyEncrypted, ExitCode, FileMissing, InvalidTreePath, SealfileError)
 from .stores import store_for
-from .tree import Branch, Comment, Mapping, Timestamp, rebuild
-from .treepath import PathComponent, parse_path
+from .core.tree import Branch, Comment, Mapping, Timestamp, rebuild
+from .core.treepath import PathComponent, parse_path
 
 __all__ = ["InvalidSetFormat", "KeyNotFound", "parse_tree_path", "parse_value", "parse_legacy_set",
            "set_in_tree", "unset_in_tree", "set_value", "unset_value"]

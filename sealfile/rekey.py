@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping as TMapping, Sequence
 
 from . import api
-from .cipher import DataKey
-from .datakey import recover_data_key, wrap_data_key
+from .core.cipher import DataKey
+from .core.datakey import recover_data_key, wrap_data_key
 from .errors import ConfigError, ConflictingParameters, ExitCode, SealfileError
 from .fileio import atomic_write, read_input, write_result
 from .keys import KeyContext, MasterKey
-from .metadata import Metadata
+from .core.metadata import Metadata
 from .settings import decryption_order as decryption_order_from, environ, resolve_config, store_options
 from .stores import store_for
-from .tree import Mapping
+from .core.tree import Mapping
 
 __all__ = ["GroupChange", "KeyUpdatePlan", "KeyedFile", "open_keyed", "diff_key_groups", "rotate_file",
            "plan_key_update", "apply_key_update", "add_group", "remove_group"]

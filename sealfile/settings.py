@@ -10,7 +10,7 @@ import os
 from typing import Any, Mapping as TMapping, Sequence
 
 from .config import Config, find_config, load_config
-from .datakey import parse_decryption_order
+from .core.datakey import parse_decryption_order
 
 #: key types tried first when nothing else is asked for (sops's default)
 DEFAULT_DECRYPTION_ORDER = ("age", "pgp")

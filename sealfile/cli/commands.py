@@ -9,7 +9,7 @@ import click
 from .. import api
 from ..errors import ConflictingParameters, ExitCode, FileMissing, SealfileError
 from ..fileio import atomic_write, create_new, read_input, write_result, write_stdout
-from ..selectors import KINDS
+from ..core.selectors import KINDS
 from .edit import run_edit
 from .mutate import run_set
 from .options import (FORMAT_CHOICE, KEY_OPTION_NAMES, decrypt_options, global_settings, io_options,

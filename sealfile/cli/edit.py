@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import click
 
 from ..errors import ExitCode, SealfileError
-from ..selectors import KINDS
+from ..core.selectors import KINDS
 from .options import (DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings, key_arguments, key_options,
                       selector_options)
 

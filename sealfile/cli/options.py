@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import click
 
-from ..selectors import KINDS
+from ..core.selectors import KINDS
 
 FORMAT_CHOICE = click.Choice(["yaml", "json", "dotenv", "ini", "binary"])
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
-from ..tree import Mapping
+from ..core.tree import Mapping
 
 
 class Store(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EmitError
-from ..tree import Comment, Mapping
+from ..core.tree import Comment, Mapping
 from .json import JsonStore
 from .storable import binary_envelope
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EmitError, MetadataNotFound, ParseError
-from ..gofmt import format_f, format_g
-from ..tree import Branch, Comment, Mapping, Timestamp, rebuild
+from ..core.gofmt import format_f, format_g
+from ..core.tree import Branch, Comment, Mapping, Timestamp, rebuild
 from .flatten import flatten, unflatten
 from .storable import flat_values, single_document
 

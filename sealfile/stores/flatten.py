@@ -13,7 +13,7 @@ import re
 from typing import Any, Iterable
 
 from ..errors import MetadataError
-from ..tree import Branch, Comment, Mapping, Timestamp, rebuild
+from ..core.tree import Branch, Comment, Mapping, Timestamp, rebuild
 
 __all__ = ["flatten", "unflatten", "MAP_SEPARATOR", "LIST_SEPARATOR"]
 

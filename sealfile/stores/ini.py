@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EmitError, MetadataNotFound, ParseError
-from ..tree import Branch, Comment, Mapping, rebuild
+from ..core.tree import Branch, Comment, Mapping, rebuild
 from .dotenv import val_to_string
 from .storable import flat_values, single_document
 from .flatten import flatten, unflatten

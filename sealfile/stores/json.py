@@ -17,10 +17,10 @@ import json
 import re
 from typing import Any, Callable
 
-from ..deepjson import MAX_DEPTH, raw_decode
+from .json_decode import MAX_DEPTH, raw_decode
 from ..errors import EmitError, MetadataError, MetadataNotFound, ParseError
-from ..gofmt import format_json
-from ..tree import Comment, Mapping, Timestamp
+from ..core.gofmt import format_json
+from ..core.tree import Comment, Mapping, Timestamp
 from .storable import single_document
 
 __all__ = ["JsonStore", "decode_go_utf8", "parse_object", "encode_json", "go_json_bytes", "indent_unit"]

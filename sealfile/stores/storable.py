@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EmitError
-from ..tree import Comment, Mapping
-from ..treepath import format_path
+from ..core.tree import Comment, Mapping
+from ..core.treepath import format_path
 
 __all__ = ["single_document", "flat_values", "unique_top_keys", "binary_envelope"]
 

@@ -7,7 +7,7 @@ import pytest
 
 from sealfile.errors import EmitError, MetadataNotFound
 from sealfile.stores.binary import BinaryStore
-from sealfile.tree import Comment, Mapping
+from sealfile.core.tree import Comment, Mapping
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from sealfile.cipher import Cipher, DataKey, is_token, plaintext_of, value_of
+from sealfile.core.cipher import Cipher, DataKey, is_token, plaintext_of, value_of
 from sealfile.errors import DecryptError, EncryptError
-from sealfile.tree import Comment, Timestamp
+from sealfile.core.tree import Comment, Timestamp
 
 TOKEN = re.compile(r"^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(\w+)\]$")
 

@@ -8,7 +8,7 @@ import pytest
 
 from sealfile.errors import EmitError, MetadataNotFound, ParseError
 from sealfile.stores.dotenv import DotenvStore, val_to_string
-from sealfile.tree import Comment, Mapping, Timestamp
+from sealfile.core.tree import Comment, Mapping, Timestamp
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 

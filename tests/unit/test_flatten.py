@@ -5,7 +5,7 @@ import pytest
 
 from sealfile.errors import MetadataError
 from sealfile.stores.flatten import flatten, unflatten
-from sealfile.tree import Mapping
+from sealfile.core.tree import Mapping
 
 METADATA = Mapping([
     ["shamir_threshold", 2],

@@ -24,7 +24,7 @@ from sealfile.errors import EmitError, ExcessiveAliasing, ExitCode, ParseError, 
 from sealfile.mutate import InvalidSetFormat, parse_value, set_in_tree, unset_in_tree
 from sealfile.stores.json import JsonStore
 from sealfile.stores.yaml import YamlStore
-from sealfile.tree import Mapping
+from sealfile.core.tree import Mapping
 
 DEPTH = 10000  # sops's (go-yaml's and encoding/json's) nesting limit
 

@@ -9,7 +9,7 @@ import pytest
 
 from sealfile.errors import EmitError, MetadataError, MetadataNotFound, ParseError
 from sealfile.stores.json import JsonStore
-from sealfile.tree import Comment, Mapping, Timestamp
+from sealfile.core.tree import Comment, Mapping, Timestamp
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 

@@ -14,7 +14,7 @@ import pyrage
 import pytest
 from ruamel.yaml import YAML
 
-from sealfile.cipher import Cipher, DataKey
+from sealfile.core.cipher import Cipher, DataKey
 from sealfile.errors import MasterKeyError, MetadataError, UnknownRecipient
 from sealfile.keys import KeyContext, KeyEntry, MasterKey, provider
 from sealfile.keys.age import AgeKey, armor, dearmor, generate_identity, parse_list

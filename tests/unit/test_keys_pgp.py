@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from sealfile.cipher import Cipher, DataKey
+from sealfile.core.cipher import Cipher, DataKey
 from sealfile.errors import MasterKeyError, MetadataError, UnknownRecipient
 from sealfile.keys import KeyContext, KeyEntry, MasterKey, provider
 from sealfile.keys.pgp import PgpKey, parse_list

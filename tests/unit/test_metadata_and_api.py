@@ -9,9 +9,9 @@ import sealfile
 from conftest import VECTORS, make_age_key
 from sealfile.errors import (AlreadyEncrypted, ConfigError, EmptyDocument, MacMismatch, MetadataError,
                              MetadataNotFound, NoKeyCouldDecrypt)
-from sealfile.metadata import LAYOUT_311, LAYOUT_313, Metadata
+from sealfile.core.metadata import LAYOUT_311, LAYOUT_313, Metadata
 from sealfile.stores.json import JsonStore
-from sealfile.tree import from_python
+from sealfile.core.tree import from_python
 
 
 def _meta_tree(path):
@@ -127,7 +127,7 @@ def test_mac_only_encrypted_allows_editing_plain_values(key_env):
 
 def test_go_yaml_key_order():
     """go-yaml's natural order (what sops 3.11 writes a KMS context in), not Python's sort."""
-    from sealfile.gofmt import go_yaml_sorted
+    from sealfile.core.gofmt import go_yaml_sorted
 
     assert go_yaml_sorted(["a10", "a2", "~z", "_u", "B", "b"]) == ["_u", "~z", "B", "a2", "a10", "b"]
     assert go_yaml_sorted(["x10y", "x9y", "x09y", "x", "xa"]) == ["x", "x9y", "x09y", "x10y", "xa"]

@@ -1,4 +1,4 @@
-"""The binary payload path (sealfile.payload) against the generic tree path it replaces.
+"""The binary payload path (sealfile.core.payload) against the generic tree path it replaces.
 
 Every fast-path result is compared with the generic path's on the same input:
 same bytes out, or the same error, so the shortcut can never change behaviour.
@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 import sealfile
-from sealfile import api, cipher, payload
-from sealfile.cipher import AUTH_FAILED, Cipher, DataKey
+from sealfile import api
+from sealfile.core import cipher, payload
+from sealfile.core.cipher import AUTH_FAILED, Cipher, DataKey
 from sealfile.errors import DecryptError, MacMismatch, SealfileError
-from sealfile.mac import MacHasher
+from sealfile.core.mac import MacHasher
 from sealfile.stores import store_for
-from sealfile.tree import Mapping
+from sealfile.core.tree import Mapping
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 VECTOR_RECIPIENT = "age12793gm6ut7lyat2s3nq8arw8uwg7wa3twc8pfv08qj2y7xqfe4yqza9hv4"

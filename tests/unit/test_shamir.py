@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from sealfile import shamir
+from sealfile.core import shamir
 
 
 def test_field_checks_from_the_spec():

@@ -5,13 +5,13 @@ import hashlib
 
 import pytest
 
-from sealfile.cipher import Cipher, DataKey, is_token
+from sealfile.core.cipher import Cipher, DataKey, is_token
 from sealfile.errors import DecryptError, EncryptError, MetadataError
-from sealfile.mac import MAC_ONLY_ENCRYPTED_PREFIX, mac_aad
-from sealfile.selectors import Selector
-from sealfile.tree import Comment, Mapping, from_python
-from sealfile.treecrypt import decrypt_documents, encrypt_documents
-from sealfile.walk import walk
+from sealfile.core.mac import MAC_ONLY_ENCRYPTED_PREFIX, mac_aad
+from sealfile.core.selectors import Selector
+from sealfile.core.tree import Comment, Mapping, from_python
+from sealfile.core.treecrypt import decrypt_documents, encrypt_documents
+from sealfile.core.walk import walk
 
 
 def collect(doc, selector=Selector()):

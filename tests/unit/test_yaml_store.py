@@ -15,7 +15,7 @@ import pytest
 
 from sealfile.errors import ExitCode, MetadataNotFound, ParseError
 from sealfile.stores.yaml import YamlStore
-from sealfile.tree import Comment, Mapping, Timestamp
+from sealfile.core.tree import Comment, Mapping, Timestamp
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 

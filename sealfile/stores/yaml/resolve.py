@@ -17,7 +17,7 @@ import binascii
 import re
 from typing import Any
 
-from ..tree import Timestamp
+from ...core.tree import Timestamp
 
 __all__ = [
     "ResolveError", "STR", "INT", "FLOAT", "BOOL", "NULL", "TIMESTAMP", "BINARY", "MERGE",

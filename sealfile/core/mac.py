@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .errors import MetadataError
+from ..errors import MetadataError
 
 #: SHA-256("sops"): prefix of the hash when only encrypted values are covered
 MAC_ONLY_ENCRYPTED_PREFIX = bytes.fromhex("8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69")

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping as TMapping
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 KINDS = (
     "unencrypted_suffix",

@@ -11,8 +11,8 @@ from typing import Sequence
 
 from . import shamir
 from .cipher import DataKey
-from .errors import MasterKeyError, NoKeyCouldDecrypt, SealfileError
-from .keys import KeyContext, KeyEntry, MasterKey, now_rfc3339
+from ..errors import MasterKeyError, NoKeyCouldDecrypt, SealfileError
+from ..keys import KeyContext, KeyEntry, MasterKey, now_rfc3339
 
 DECRYPTION_ORDER_TYPES = ("age", "pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault")
 

@@ -23,7 +23,7 @@ from ruamel.yaml import tokens as _tk
 from ruamel.yaml.cyaml import CParser
 from ruamel.yaml.error import YAMLError
 
-from ..errors import ExcessiveAliasing, ParseError
+from ...errors import ExcessiveAliasing, ParseError
 
 __all__ = ["MAX_DEPTH", "allowed_alias_ratio", "AliasBudget", "DepthCounter", "depth_error", "check_depth"]
 

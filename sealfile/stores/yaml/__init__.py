@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..errors import ExcessiveAliasing, ExitCode, MetadataError, MetadataNotFound, ParseError
-from ..tree import Branch, Comment, Mapping, rebuild
-from .yaml_emitter import emit_documents, emit_value
-from .storable import unique_top_keys
-from .yaml_reader import ENCRYPTED, PLAIN, decode_text, read_documents
+from ...errors import ExcessiveAliasing, ExitCode, MetadataError, MetadataNotFound, ParseError
+from ...core.tree import Branch, Comment, Mapping, rebuild
+from .emitter import emit_documents, emit_value
+from ..storable import unique_top_keys
+from .reader import ENCRYPTED, PLAIN, decode_text, read_documents
 
 __all__ = ["YamlStore"]
 

@@ -31,10 +31,10 @@ from ruamel.yaml.cyaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scanner import ScannerError
 
-from ..errors import ParseError
-from ..tree import Comment, Mapping
-from .yaml_limits import MAX_DEPTH, AliasBudget, check_depth
-from .yaml_resolve import MERGE, ResolveError, decode_scalar, short_tag
+from ...errors import ParseError
+from ...core.tree import Comment, Mapping
+from .limits import MAX_DEPTH, AliasBudget, check_depth
+from .resolve import MERGE, ResolveError, decode_scalar, short_tag
 
 __all__ = ["read_documents", "decode_text", "copy_tree", "PLAIN", "ENCRYPTED"]
 
@@ -107,7 +107,7 @@ _COMMENT_START = re.compile(r"(?:^|[ \t\r\n\x85\u2028\u2029])#")
 def read_documents(text: str, mode: str) -> list[Mapping]:
     """Parse ``text`` into documents; raise ParseError like sops's YAML store."""
     if "#" in text and _COMMENT_START.search(text) is not None:
-        from .yaml_goparse import read_with_comments
+        from .goparse import read_with_comments
 
         return read_with_comments(text, mode)
     return _FastReader(text, mode).run()

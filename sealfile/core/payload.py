@@ -29,7 +29,7 @@ from typing import Any, Callable
 from cryptography.exceptions import InvalidTag
 
 from .cipher import AUTH_FAILED, IV_SIZE, TAG_SIZE, Cipher
-from .errors import DecryptError, EncryptError, SealfileError
+from ..errors import DecryptError, EncryptError, SealfileError
 from .mac import MacHasher
 from .metadata import Metadata
 from .selectors import Selector

@@ -25,11 +25,11 @@ from ruamel.yaml import tokens as _tk
 from ruamel.yaml.cyaml import CParser
 from ruamel.yaml.error import YAMLError
 
-from ..errors import ParseError
-from ..tree import Comment, Mapping
-from .yaml_limits import AliasBudget, DepthCounter
-from .yaml_reader import _Policy, check_merge_value, document_policy, root_error, value_policy, yaml_error
-from .yaml_resolve import MERGE, NULL, STR, ResolveError, decode_scalar, resolve, short_tag
+from ...errors import ParseError
+from ...core.tree import Comment, Mapping
+from .limits import AliasBudget, DepthCounter
+from .reader import _Policy, check_merge_value, document_policy, root_error, value_policy, yaml_error
+from .resolve import MERGE, NULL, STR, ResolveError, decode_scalar, resolve, short_tag
 
 __all__ = ["read_with_comments"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import SealfileError
+from ..errors import SealfileError
 
 _EXP = [0] * 512
 _LOG = [0] * 256

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cipher import Cipher, is_token, plaintext_of, value_of
-from .errors import DecryptError, EncryptError
+from ..errors import DecryptError, EncryptError
 from .mac import MacHasher
 from .selectors import Selector
 from .tree import Comment, Mapping

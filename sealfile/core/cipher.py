@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher as _GcmStream
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .errors import DecryptError, EncryptError
+from ..errors import DecryptError, EncryptError
 from .gofmt import format_f
 from .tree import Comment, Timestamp
 

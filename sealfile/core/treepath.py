@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import InvalidTreePath, PathNotFound
+from ..errors import InvalidTreePath, PathNotFound
 from .tree import Comment, Mapping
 
 PathComponent = str | int

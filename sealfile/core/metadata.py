@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import MetadataError
+from ..errors import MetadataError
 from .gofmt import go_yaml_sorted
-from .keys import COLLECT_ORDER, KeyEntry, entry_from_metadata
+from ..keys import COLLECT_ORDER, KeyEntry, entry_from_metadata
 from .selectors import DEFAULT_SUFFIX, KINDS, Selector
 from .tree import Branch, Comment, Mapping, rebuild
 

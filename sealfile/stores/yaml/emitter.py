@@ -15,10 +15,10 @@ import base64
 import math
 from typing import Any, Generator
 
-from ..errors import EmitError
-from ..gofmt import format_g
-from ..tree import Comment, Mapping, Timestamp
-from .yaml_resolve import needs_double_quotes
+from ...errors import EmitError
+from ...core.gofmt import format_g
+from ...core.tree import Comment, Mapping, Timestamp
+from .resolve import needs_double_quotes
 
 __all__ = ["emit_documents", "emit_value"]
 
