@@ -11,32 +11,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping as TMapping, Sequence
 
-from .errors import ConfigError, SealfileError
-from .core.selectors import KINDS, compile_re2, pick, Selector
+from .core.selectors import KINDS, Selector, compile_re2, pick
+from .errors import ConfigError, ConflictingParameters, SealfileError
+from .keys import ordered
 
 CONFIG_NAMES = (".sealfile.yaml", ".sops.yaml")
 MAX_LEVELS = 100
-
-#: flat rule fields -> metadata key type
-FLAT_KEY_FIELDS = {
-    "kms": "kms",
-    "gcp_kms": "gcp_kms",
-    "hckms": "hckms",
-    "azure_keyvault": "azure_kv",
-    "pgp": "pgp",
-    "hc_vault_transit_uri": "hc_vault",
-    "age": "age",
-}
-#: key_groups fields -> metadata key type
-GROUP_KEY_FIELDS = {
-    "kms": "kms",
-    "gcp_kms": "gcp_kms",
-    "hckms": "hckms",
-    "azure_keyvault": "azure_kv",
-    "pgp": "pgp",
-    "hc_vault": "hc_vault",
-    "age": "age",
-}
 
 KeySpec = tuple[str, Any]  # (metadata key type, spec as written in the config or on the CLI)
 
@@ -63,12 +43,12 @@ class Config:
     stores: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def store_options(self, fmt: str) -> dict[str, Any]:
-        section = {"binary": "json_binary"}.get(fmt, fmt)
-        opts = self.stores.get(section) or {}
-        out: dict[str, Any] = {}
-        if fmt in ("yaml", "json", "binary") and isinstance(opts.get("indent"), int):
-            out["indent"] = opts["indent"]
-        return out
+        """The ``stores:`` settings of format ``fmt`` that its store takes (an int ``indent``)."""
+        from .stores import store_class
+
+        cls = store_class(fmt)
+        opts = self.stores.get(cls.config_section) or {}
+        return {k: v for k, v in opts.items() if k in cls.options and isinstance(v, int)}
 
     def rule_for(self, file_path: str) -> CreationRule | None:
         """First matching rule; None when the config has no rules at all.
@@ -166,8 +146,9 @@ def _parse_rule(raw: Any, index: int, path: str | None) -> CreationRule:
         groups = tuple(_dedupe(_group_specs(g, where, path)) for g in groups_raw)
     else:
         flat: list[KeySpec] = []
-        for fld, type_name in FLAT_KEY_FIELDS.items():
-            flat.extend((type_name, item) for item in split_list(raw.get(fld)))
+        for kt in ordered("flags"):
+            if kt.rule_field:
+                flat.extend((kt.name, item) for item in split_list(raw.get(kt.rule_field)))
         groups = (tuple(_dedupe(flat)),) if flat else ()
     return CreationRule(
         path_regex=str(regex) if regex not in (None, "") else None,
@@ -175,7 +156,7 @@ def _parse_rule(raw: Any, index: int, path: str | None) -> CreationRule:
         shamir_threshold=threshold,
         selector_options={selector.kind: selector.value} if selector else {},
         mac_only_encrypted=bool(raw.get("mac_only_encrypted")),
-        options={k: raw[k] for k in ("aws_profile",) if k in raw},
+        options={k: raw[k] for kt in ordered("flags") for k in kt.rule_options if k in raw},
     )
 
 
@@ -188,7 +169,10 @@ def _group_specs(raw: Any, where: str, path: str | None) -> list[KeySpec]:
         group = pending.pop()
         if not isinstance(group, dict):
             raise ConfigError(f"error loading config: a key group of {where} is not a mapping", path=path)
-        for fld, type_name in GROUP_KEY_FIELDS.items():
+        for kt in ordered("flags"):
+            if not kt.group_field:
+                continue
+            fld, type_name = kt.group_field, kt.name
             items = group.get(fld) or []
             if isinstance(items, str):
                 items = split_list(items)
@@ -228,4 +212,4 @@ def merge_selector(cli: TMapping[str, str | None], rule: CreationRule | None) ->
     try:
         return pick(merged, where="selectors")
     except ConfigError as exc:
-        raise SealfileError(f"Error: {exc.message.split(': ', 1)[-1]}", exit_code=8) from None
+        raise ConflictingParameters(f"Error: {exc.message.split(': ', 1)[-1]}") from None

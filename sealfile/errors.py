@@ -1,14 +1,26 @@
-"""Exception vocabulary of sealfile.
+"""Every error sealfile raises on purpose, in one place.
 
-Every error carries the exit code sops uses for the same failure, so scripts
-that branch on sops's codes keep working.  Messages never contain secret
-values or key material: they name files, key paths and recipients only.
+An error names the file and, where there is one, the key path
+(``["db"]["password"]``) as structured fields, and says what is wrong in
+``message``.  Messages never contain secret values or key material: key paths
+are fine (keys are plaintext in the file anyway), values are not.
+
+Each class carries the exit code sops uses for that kind of failure
+(``exit_code``, a class attribute or derived from the error's own data), so
+scripts that branch on sops's codes keep working and API callers can read it.
+Nothing assigns exit codes after the fact: where sops gives the same failure a
+different code in one command (a missing file is 100 for ``decrypt`` but 2 for
+``set``), the CLI's own table decides (``sealfile/cli/exitcodes.py``).
 """
 from __future__ import annotations
 
+from typing import Sequence, Union
+
+KeyPath = tuple[Union[str, int], ...]
+
 
 class ExitCode:
-    """sops's `cmd/sops/codes` numbers."""
+    """sops's ``cmd/sops/codes`` numbers."""
 
     GENERIC = 1
     COULD_NOT_READ_INPUT = 2
@@ -34,26 +46,52 @@ class ExitCode:
     FILE_ALREADY_ENCRYPTED = 203
 
 
+def format_key_path(key_path: Sequence[str | int]) -> str:
+    """``["db"]["password"][0]``: how a key path is shown (sops's ``--extract`` syntax)."""
+    return "".join(f'["{c}"]' if isinstance(c, str) else f"[{c}]" for c in key_path)
+
+
+def key_path_of_aad(aad: str) -> KeyPath:
+    """The key path a value's additional data names (``db:password:`` → ``("db", "password")``).
+
+    The AAD leaves out list positions, as sops does, so the path does too.
+    """
+    return tuple(part for part in aad.split(":")[:-1] if part != "") if aad not in ("", ":") else ()
+
+
 class SealfileError(Exception):
-    """Base of every error the library raises on purpose."""
+    """Base of every error the library raises on purpose.
+
+    ``file`` is the file it concerns (None for in-memory data), ``key_path``
+    the place in the document; ``str()`` renders ``file: key path: message``.
+    """
 
     exit_code: int = ExitCode.GENERIC
 
-    def __init__(self, message: str, *, path: str | None = None, exit_code: int | None = None) -> None:
+    def __init__(self, message: str, *, file: str | None = None, key_path: Sequence[str | int] | None = None,
+                 path: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.path = path
-        if exit_code is not None:
-            self.exit_code = exit_code
+        self.file = file if file is not None else path
+        self.key_path: KeyPath | None = tuple(key_path) if key_path is not None else None
 
-    def with_path(self, path: str | None) -> "SealfileError":
-        if self.path is None:
-            self.path = path
+    @property
+    def path(self) -> str | None:
+        """The file (the name this attribute had before ``file``)."""
+        return self.file
+
+    def with_path(self, file: str | None) -> "SealfileError":
+        """Name the file, unless a more precise one is named already; returns the error itself."""
+        if self.file is None:
+            self.file = file
         return self
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        parts = [p for p in (self.file, format_key_path(self.key_path) if self.key_path else None) if p]
+        return ": ".join([*parts, self.message])
 
+
+# --- reading and writing files --------------------------------------------------------------
 
 class ParseError(SealfileError):
     """The input is not valid for its format (sops: CouldNotReadInputFile)."""
@@ -62,13 +100,13 @@ class ParseError(SealfileError):
 
 
 class ExcessiveAliasing(ParseError):
-    """YAML aliases that expand far beyond the file's size (an "alias bomb").
+    """YAML anchors and aliases that would expand far beyond the file (an "alias bomb")."""
 
-    Refused while reading, as go-yaml refuses it, before the expansion can
-    exhaust memory.  It keeps exit code 2 on the decrypt path too, where other
-    unreadable YAML gets sops's exit code 1: sops itself has no answer there
-    (it runs out of memory, which Go reports with status 2).
-    """
+
+class EncryptedFileUnreadable(ParseError):
+    """An encrypted file that does not parse (sops's decrypt path: "Error unmarshalling input", exit 1)."""
+
+    exit_code = ExitCode.GENERIC
 
 
 class EmitError(SealfileError):
@@ -77,10 +115,40 @@ class EmitError(SealfileError):
     exit_code = ExitCode.ERROR_DUMPING_TREE
 
 
-class MetadataError(SealfileError):
-    """The `sops` metadata is missing or malformed."""
+class FileMissing(SealfileError):
+    """The file to read does not exist."""
 
-    exit_code = ExitCode.GENERIC
+    exit_code = ExitCode.NO_FILE_SPECIFIED
+
+
+class NoFileSpecified(SealfileError):
+    """A command that needs a file (or its other positional arguments) got none."""
+
+    exit_code = ExitCode.NO_FILE_SPECIFIED
+
+
+class NotAFile(SealfileError):
+    """A directory (or other non-file) where a file is needed."""
+
+
+class WriteError(SealfileError):
+    """The output cannot be written (permission, read-only, disk full, an existing identity file)."""
+
+    exit_code = ExitCode.COULD_NOT_WRITE_OUTPUT
+
+
+class EditNotSaved(WriteError):
+    """The edited file could not be written; ``rescued_to`` holds the encrypted result, if it could be kept."""
+
+    def __init__(self, message: str, *, rescued_to: str | None, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.rescued_to = rescued_to
+
+
+# --- the metadata and the config -------------------------------------------------------------
+
+class MetadataError(SealfileError):
+    """The ``sops`` metadata is missing or malformed."""
 
 
 class MetadataNotFound(MetadataError):
@@ -88,8 +156,28 @@ class MetadataNotFound(MetadataError):
 
 
 class AlreadyEncrypted(SealfileError):
+    """Encrypting a file that already carries sops metadata."""
+
     exit_code = ExitCode.FILE_ALREADY_ENCRYPTED
 
+
+class VersionCompareError(MetadataError):
+    """The file's ``version`` cannot be compared with this program's."""
+
+    exit_code = ExitCode.FAILED_TO_COMPARE_VERSIONS
+
+
+class ConfigError(SealfileError):
+    """The config file is unreadable, invalid, or has no rule for the file."""
+
+
+class EmptyDocument(SealfileError):
+    """Encrypting an input that holds no document."""
+
+    exit_code = ExitCode.NEED_AT_LEAST_ONE_DOCUMENT
+
+
+# --- values -------------------------------------------------------------------------------
 
 class EncryptError(SealfileError):
     """A value cannot be encrypted (unsupported type, non-string key...)."""
@@ -104,56 +192,104 @@ class DecryptError(SealfileError):
 
 
 class MacMismatch(SealfileError):
+    """The values do not match the file's MAC (or there is none)."""
+
     exit_code = ExitCode.MAC_MISMATCH
 
 
-class ConfigError(SealfileError):
-    exit_code = ExitCode.GENERIC
+class UnsupportedValue(SealfileError):
+    """A value of a type the operation cannot handle (sops: "Unsupported type")."""
 
 
-class ConflictingParameters(SealfileError):
-    exit_code = ExitCode.CONFLICTING_PARAMETERS
-
+# --- paths, set and unset ---------------------------------------------------------------------
 
 class InvalidTreePath(SealfileError):
+    """A ``["key"][0]`` path that does not parse (``--extract``: exit 91)."""
+
     exit_code = ExitCode.INVALID_TREE_PATH
 
 
+class InvalidSetFormat(InvalidTreePath):
+    """A set/unset path or a set value that cannot be parsed (sops: ErrorInvalidSetFormat)."""
+
+    exit_code = ExitCode.INVALID_SET_FORMAT
+
+
 class PathNotFound(SealfileError):
-    exit_code = ExitCode.GENERIC
+    """``--extract`` of a path that is not in the document."""
 
 
-class EmptyDocument(SealfileError):
-    exit_code = ExitCode.NEED_AT_LEAST_ONE_DOCUMENT
+class KeyNotFound(SealfileError):
+    """unset of a missing key or index: the only failure ``--idempotent`` forgives, as in sops."""
 
 
-class FileMissing(SealfileError):
-    exit_code = ExitCode.NO_FILE_SPECIFIED
+# --- arguments ------------------------------------------------------------------------------
+
+class ConflictingParameters(SealfileError):
+    """Options that cannot be used together (``-i`` with ``--output``, two selectors...)."""
+
+    exit_code = ExitCode.CONFLICTING_PARAMETERS
 
 
-class WriteError(SealfileError):
-    exit_code = ExitCode.COULD_NOT_WRITE_OUTPUT
+class InvalidArgument(SealfileError):
+    """An argument the command cannot use (a FIFO name with '/', a missing value...)."""
 
+
+class InvalidKmsContext(SealfileError):
+    """``--encryption-context`` that is not ``key:value,key:value``."""
+
+    exit_code = ExitCode.INVALID_KMS_CONTEXT
+
+
+class UnknownKeyType(SealfileError):
+    """A key type name sealfile does not know (in a decryption order, a recipients mapping)."""
+
+
+class DuplicateDecryptionKeyType(SealfileError):
+    """A key type named twice in the decryption order."""
+
+    exit_code = ExitCode.DUPLICATE_DECRYPTION_KEY_TYPE
+
+
+class NoAnswer(SealfileError):
+    """A confirmation prompt got no usable answer (end of input, an empty line)."""
+
+
+# --- keys and key groups ------------------------------------------------------------------------
 
 class MasterKeyError(SealfileError):
     """A master key could not wrap or unwrap a data key.
 
-    Raised by key sources; ``reason`` is safe to show (no key material).
+    Raised by key sources; the message is safe to show (no key material).
     """
-
-    exit_code = ExitCode.GENERIC
 
 
 class UnknownRecipient(SealfileError):
     """A recipient string that no key source accepts."""
 
-    exit_code = ExitCode.GENERIC
-
 
 class MissingExtra(SealfileError):
     """A key type whose optional SDK is not installed."""
 
-    exit_code = ExitCode.GENERIC
+
+class WrapError(SealfileError):
+    """The data key could not be wrapped for every key (sops: "Could not generate data key")."""
+
+
+class KeyGroupError(SealfileError):
+    """A change to key groups that would leave a file nobody (or too few) could decrypt."""
+
+
+class KeysOfMissingFile(SealfileError):
+    """``--add-*``/``--rm-*`` on a file that does not exist."""
+
+    exit_code = ExitCode.CANNOT_CHANGE_KEYS_FROM_NONEXISTENT
+
+
+class ShamirError(SealfileError):
+    """Shares that cannot be split or combined."""
+
+    exit_code = ExitCode.COULD_NOT_RETRIEVE_KEY
 
 
 class NoKeyCouldDecrypt(SealfileError):
@@ -164,6 +300,79 @@ class NoKeyCouldDecrypt(SealfileError):
 
     exit_code = ExitCode.COULD_NOT_RETRIEVE_KEY
 
-    def __init__(self, message: str, report: str, *, path: str | None = None) -> None:
-        super().__init__(message, path=path)
+    def __init__(self, message: str, report: str, *, file: str | None = None) -> None:
+        super().__init__(message, file=file)
         self.report = report
+
+
+# --- edit ---------------------------------------------------------------------------------
+
+class InvalidEdit(SealfileError):
+    """The edited text cannot be saved, but the user can fix it in the editor.
+
+    ``cause`` is the underlying problem; its exit code is used when the user gives up.
+    """
+
+    def __init__(self, message: str, cause: SealfileError, *, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.cause = cause
+
+    @property  # type: ignore[override]
+    def exit_code(self) -> int:
+        return self.cause.exit_code
+
+
+class EditorError(SealfileError):
+    """No editor, or the editor failed (sops: ``Could not run editor``, exit 201)."""
+
+    exit_code = ExitCode.NO_EDITOR_FOUND
+
+
+class EditAbandoned(SealfileError):
+    """The user gave up an invalid edit (standard input closed); carries the problem's exit code."""
+
+    def __init__(self, message: str, cause: SealfileError, *, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.cause = cause
+
+    @property  # type: ignore[override]
+    def exit_code(self) -> int:
+        return self.cause.exit_code
+
+
+# --- exec-env / exec-file -------------------------------------------------------------------
+
+class NotExportable(SealfileError):
+    """A document exec-env cannot put into an environment (nested values, '=' in a key...)."""
+
+
+class CommandError(SealfileError):
+    """The command could not be started (no shell, unknown --user...)."""
+
+
+class ChildFailed(SealfileError):
+    """The command ran and failed; its status becomes ours (a signal death is 255, as in sops)."""
+
+    def __init__(self, message: str, status: int, *, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.status = status
+
+    @property  # type: ignore[override]
+    def exit_code(self) -> int:
+        return self.status
+
+
+class Interrupted(SealfileError):
+    """A signal ended the operation; the exit code is 128 + the signal number, as a shell reports it."""
+
+    def __init__(self, message: str, signum: int, *, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.signum = signum
+
+    @property  # type: ignore[override]
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class PartialFailure(SealfileError):
+    """A command over several files failed on some of them (each was reported already)."""

@@ -1,28 +1,70 @@
-"""Settings every operation resolves the same way: config, store options, decryption order.
+"""One immutable object with everything an operation takes from its surroundings.
 
-Kept in one place so that encrypt, decrypt, edit, set, rotate and updatekeys
-agree on what ``config=None`` means (search like sops) and on the
-``SOPS_``/``SEALFILE_`` environment fallbacks.
+Built once per call (by the API facade, or by the CLI from its flags) and
+passed down: the environment key sources read credentials from, the config
+file (found the way sops finds it), the decryption order, an ``--indent``
+override, and the key context whose caches (loaded age identities, cloud
+clients) live exactly as long as this object.  Nothing below reads
+``os.environ`` or searches for a config on its own, so the API and the CLI
+agree on every setting for the same inputs.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping as TMapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
 
 from .config import Config, find_config, load_config
 from .core.datakey import parse_decryption_order
+from .keys import KeyContext, default_decryption_order
+from .stores import Store, store_for
 
-#: key types tried first when nothing else is asked for (sops's default)
-DEFAULT_DECRYPTION_ORDER = ("age", "pgp")
+__all__ = ["Settings", "ConfigArg"]
+
+#: how callers name a config: a path, a loaded Config, None (search as sops does) or False (none)
+ConfigArg = Any
 
 
-def environ(env: TMapping[str, str] | None) -> dict[str, str]:
-    """A private copy of ``env`` (default: the process environment)."""
-    return dict(os.environ) if env is None else dict(env)
+@dataclass(frozen=True)
+class Settings:
+    """Environment, config, decryption order, output indentation and the key context of one run."""
+
+    env: Mapping[str, str]
+    config: Config
+    decryption_order: tuple[str, ...]
+    indent: int | None = None
+    keys: KeyContext = field(repr=False, compare=False, default_factory=KeyContext)
+
+    @classmethod
+    def create(cls, *, env: Mapping[str, str] | None = None, config: ConfigArg = None,
+               decryption_order: str | Sequence[str] | None = None, indent: int | None = None) -> "Settings":
+        """Resolve everything once.
+
+        ``env`` defaults to a copy of the process environment.  ``config`` is a
+        path, a :class:`Config`, ``False`` for none, or None to search the
+        current directory and its parents (``SEALFILE_CONFIG``/``SOPS_CONFIG``
+        first), as sops does.  ``decryption_order`` defaults to
+        ``SEALFILE_``/``SOPS_DECRYPTION_ORDER``, then age and PGP first.
+        """
+        environ = MappingProxyType(dict(os.environ if env is None else env))
+        return cls(env=environ, config=_resolve_config(config, environ),
+                   decryption_order=_decryption_order(decryption_order, environ), indent=indent,
+                   keys=KeyContext(environ))
+
+    def store(self, fmt: str) -> Store:
+        """A store for ``fmt`` with the config's ``stores:`` settings; ``indent`` overrides theirs."""
+        options = self.config.store_options(fmt)
+        if self.indent is not None:
+            options["indent"] = self.indent
+        return store_for(fmt, **options)
+
+    def get(self, name: str) -> str | None:
+        """A ``SOPS_*`` setting, with its ``SEALFILE_*`` alias winning when both are set."""
+        return self.keys.get(name)
 
 
-def resolve_config(config: Any, env: TMapping[str, str]) -> Config:
-    """``config`` is a Config, a path, ``False`` (no config) or ``None`` (search as sops does)."""
+def _resolve_config(config: ConfigArg, env: Mapping[str, str]) -> Config:
     if isinstance(config, Config):
         return config
     if config is False:
@@ -32,18 +74,9 @@ def resolve_config(config: Any, env: TMapping[str, str]) -> Config:
     return load_config(os.fspath(config))
 
 
-def store_options(cfg: Config, fmt: str, indent: int | None) -> dict[str, Any]:
-    """The config's ``stores:`` settings for ``fmt``; an explicit ``indent`` wins."""
-    opts = cfg.store_options(fmt)
-    if indent is not None and fmt in ("yaml", "json", "binary"):
-        opts["indent"] = indent
-    return opts
-
-
-def decryption_order(value: str | Sequence[str] | None, env: TMapping[str, str]) -> tuple[str, ...]:
-    """The flag's value, else ``SEALFILE_``/``SOPS_DECRYPTION_ORDER``, else age then PGP."""
+def _decryption_order(value: str | Sequence[str] | None, env: Mapping[str, str]) -> tuple[str, ...]:
     if value is None:
         value = env.get("SEALFILE_DECRYPTION_ORDER") or env.get("SOPS_DECRYPTION_ORDER")
     if value is not None and not isinstance(value, str):
         value = ",".join(value)
-    return parse_decryption_order(value) or DEFAULT_DECRYPTION_ORDER
+    return parse_decryption_order(value) or default_decryption_order()

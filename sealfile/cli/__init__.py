@@ -1,8 +1,10 @@
-"""Command line: sops's command line, and the one place errors become output.
+"""Command line: sops's command line over the public API, and the one place errors become output.
 
-Only this package imports click.  ``main`` turns every SealfileError into one
-line on stderr and sops's exit code; anything unexpected is reported by type
-only (its text could contain a secret) unless SEALFILE_DEBUG is set.
+Only this package imports click, prints, prompts, handles signals and starts
+processes.  ``main`` turns every SealfileError into one line on stderr and
+the exit code sops uses for it in that command (:mod:`.exitcodes`); anything
+unexpected is reported by type only (its text could contain a secret) unless
+SEALFILE_DEBUG is set.
 """
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ import click
 
 from .. import __version__
 from ..errors import NoKeyCouldDecrypt, SealfileError
-from . import edit, mutate, rekey, run
-from .commands import decrypt, encrypt, filestatus, keygen, legacy
+from . import decrypt, edit, encrypt, exec, filestatus, groups, help, keygen, legacy, rotate, set, updatekeys
+from . import options as opt
+from .exitcodes import exit_code
+
+__all__ = ["cli", "main"]
 
 _GLOBAL_WITH_VALUE = {"--config", "--indent"}
 _GLOBAL_FLAGS = {"--mac-only-encrypted", "--verbose"}
-
-
 #: sops 3.11's commands (``h`` is its alias of ``help``): a first word among these, or close to one,
 #: is never taken for the name of a file to edit
 SOPS_COMMANDS = ("completion", "decrypt", "edit", "encrypt", "exec-env", "exec-file", "filestatus", "groups",
@@ -37,15 +40,7 @@ class SopsStyleGroup(click.Group):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        i = 0
-        while i < len(args):
-            head = args[i].split("=", 1)[0]
-            if head in _GLOBAL_WITH_VALUE:
-                i += 1 if "=" in args[i] else 2
-            elif head in _GLOBAL_FLAGS:
-                i += 1
-            else:
-                break
+        i = command_index(args)
         if i < len(args) and args[i] == "h":  # sops's alias of help
             args = args[:i] + ["help"] + args[i + 1:]
         if i < len(args) and args[i] not in self.commands and args[i] not in ("--help", "-h", "--version"):
@@ -68,11 +63,33 @@ class SopsStyleGroup(click.Group):
                                    f"called {word}, use 'sealfile edit {word}')")
 
 
+def command_index(args: list[str]) -> int:
+    """Where the command word is: after the options sops also takes before it."""
+    i = 0
+    while i < len(args):
+        head = args[i].split("=", 1)[0]
+        if head in _GLOBAL_WITH_VALUE:
+            i += 1 if "=" in args[i] else 2
+        elif head in _GLOBAL_FLAGS:
+            i += 1
+        else:
+            break
+    return i
+
+
+def command_name(args: list[str]) -> str | None:
+    """The command ``args`` run (``legacy`` for sops's flag style), for the exit-code table."""
+    i = command_index(args)
+    if i >= len(args):
+        return None
+    word = args[i]
+    return word if word in cli.commands else "legacy"
+
+
 @click.group(cls=SopsStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", metavar="FILE", envvar=["SEALFILE_CONFIG", "SOPS_CONFIG"],
-              help="Config file (default: .sealfile.yaml or .sops.yaml in this or a parent directory).")
-@click.option("--indent", type=int, help="Indentation of YAML and JSON output.")
-@click.option("--mac-only-encrypted", is_flag=True, help="MAC only the encrypted values.")
+@opt.config
+@opt.indent
+@opt.mac_only_encrypted
 @click.option("--verbose", is_flag=True, help="Accepted for sops compatibility.")
 @click.version_option(__version__, "--version", prog_name="sealfile",
                       message="%(prog)s %(version)s (sops 3.11.0 file format)")
@@ -80,37 +97,9 @@ def cli(**_: Any) -> None:
     """Keep secrets in git: encrypt the values of YAML, JSON, dotenv and INI files (SOPS v3 format)."""
 
 
-@click.command("help")
-@click.argument("command", required=False)
-@click.pass_context
-def help_command(ctx: click.Context, command: str | None) -> None:
-    """Show the help of sealfile or of one COMMAND (as ``sealfile COMMAND --help``)."""
-    root = ctx.find_root()
-    group = root.command
-    if command is None:
-        click.echo(root.get_help())
-        return
-    assert isinstance(group, click.Group)
-    sub = group.get_command(root, command)
-    if sub is None or command == "legacy":
-        raise click.UsageError(f"no such command: {command!r}")
-    with click.Context(sub, info_name=command, parent=root) as sub_ctx:
-        click.echo(sub.get_help(sub_ctx))
-
-
-@click.command("completion")
-@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-def completion(shell: str) -> None:
-    """Print the shell completion script, e.g. ``source <(sealfile completion bash)``."""
-    from click.shell_completion import get_completion_class
-
-    cls = get_completion_class(shell)
-    assert cls is not None
-    click.echo(cls(cli, {}, "sealfile", "_SEALFILE_COMPLETE").source())
-
-
-for _cmd in (encrypt, decrypt, legacy, keygen, filestatus, help_command, completion, *edit.COMMANDS,
-             *mutate.COMMANDS, *rekey.COMMANDS, *run.COMMANDS):
+for _cmd in (encrypt.encrypt, decrypt.decrypt, legacy.legacy, keygen.keygen, filestatus.filestatus,
+             help.help_command, help.completion, edit.edit, set.set_command, set.unset_command, rotate.rotate,
+             updatekeys.updatekeys, groups.groups, exec.exec_env, exec.exec_file):
     cli.add_command(_cmd)
 
 
@@ -121,15 +110,17 @@ def _fail(message: str, code: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        cli.main(args=argv, prog_name="sealfile", standalone_mode=False)
-    except NoKeyCouldDecrypt as exc:
-        sys.stderr.write(f"sealfile: error: {exc}\n")
-        for line in exc.report.splitlines():
-            sys.stderr.write(f"  {line}\n" if line else "\n")
-        sys.exit(exc.exit_code)
+        cli.main(args=args, prog_name="sealfile", standalone_mode=False)
     except SealfileError as exc:
-        _fail(str(exc), exc.exit_code)
+        code = exit_code(exc, command_name(args))
+        if isinstance(exc, NoKeyCouldDecrypt):
+            sys.stderr.write(f"sealfile: error: {exc}\n")
+            for line in exc.report.splitlines():
+                sys.stderr.write(f"  {line}\n" if line else "\n")
+            sys.exit(code)
+        _fail(str(exc), code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

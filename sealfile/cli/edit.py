@@ -1,10 +1,11 @@
-"""sealfile edit / sealfile FILE: the editor loop around :mod:`sealfile.editing`.
+"""sealfile edit / sealfile FILE: the editor loop around the library's edit session.
 
-This is the terminal side: prompting after an invalid edit, and signals.  The
-plaintext temp directory is removed on every way out (success, no change,
-editor failure, giving up, Ctrl+C at the prompt, SIGTERM/SIGHUP); removal
-runs with those signals held back so it cannot be cut short.  While the
-editor runs, Ctrl+C belongs to the editor, as it would in a terminal.
+This is the terminal side: running the editor, prompting after an invalid
+edit, and signals.  The plaintext temp directory is removed on every way out
+(success, no change, editor failure, giving up, Ctrl+C at the prompt,
+SIGTERM/SIGHUP); removal runs with those signals held back so it cannot be
+cut short.  While the editor runs, Ctrl+C belongs to the editor, as it would
+in a terminal.
 """
 from __future__ import annotations
 
@@ -17,14 +18,12 @@ from typing import Any, Iterator
 
 import click
 
-from ..errors import ExitCode, SealfileError
-from ..core.selectors import KINDS
-from .options import (DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings, key_arguments, key_options,
-                      selector_options)
+from .. import api
+from ..errors import EditAbandoned, ExitCode, InvalidEdit, Interrupted, SealfileError
+from . import options as opt
+from .editor import editor_command, run_editor
 
-editing = LazyModule("sealfile.editing")
-
-__all__ = ["COMMANDS", "run_edit", "PRESS_KEY"]
+__all__ = ["edit", "run_edit", "PRESS_KEY"]
 
 PRESS_KEY = "Press enter to return to the editor, or Ctrl+C to exit."
 _FATAL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
@@ -108,25 +107,25 @@ def _ask_to_retry(exc: SealfileError) -> bool:
             return True
 
 
-def _edit_loop(session: editing.EditSession, command: list[str]) -> bytes | None:
+def _edit_loop(session: api.EditSession, command: list[str]) -> bytes | None:
     """Run the editor until the text is valid; the encrypted file, or None when nothing changed."""
-    workspace: editing.Workspace | None = None
+    workspace: api.Workspace | None = None
     try:
         with _held_signals():
-            workspace = editing.Workspace(session.filename, session.initial)
+            workspace = api.Workspace(session.filename, session.initial)
         while True:
             with _ctrl_c_for_editor():
-                editing.run_editor(command, workspace.path)
+                run_editor(command, workspace.path)
             edited = workspace.edited()
             if edited is None:
                 return None
             try:
                 return session.apply(edited)
-            except editing.InvalidEdit as exc:
+            except InvalidEdit as exc:
                 if not _ask_to_retry(exc):
-                    raise SealfileError(f"{exc.message} (standard input is closed, so the editor cannot "
-                                        "be re-opened; the file was not changed)", path=session.path,
-                                        exit_code=exc.exit_code) from None
+                    raise EditAbandoned(f"{exc.message} (standard input is closed, so the editor cannot be "
+                                        "re-opened; the file was not changed)", exc.cause,
+                                        file=session.path) from None
     finally:
         if workspace is not None:
             with _held_signals():
@@ -136,33 +135,35 @@ def _edit_loop(session: editing.EditSession, command: list[str]) -> bytes | None
 def run_edit(ctx: click.Context | None, file: str | None, *, show_master_keys: bool = False,
              ignore_mac: bool = False, decryption_order: str | None = None, input_type: str | None = None,
              output_type: str | None = None, filename_override: str | None = None,
-             config_path: str | None = None, indent: int | None = None,
-             mac_only_encrypted: bool | None = None, **options: Any) -> None:
-    """Edit FILE (also ``sealfile FILE``); other legacy options in ``options`` are ignored, as by sops."""
-    if not file:
-        raise SealfileError("Error: no file specified", exit_code=ExitCode.NO_FILE_SPECIFIED)
-    settings = global_settings(ctx, config_path, indent, mac_only_encrypted)
-    keys = key_arguments(options)
+             config_path: str | None = None, indent: int | None = None, **kw: Any) -> None:
+    """Edit FILE (also ``sealfile FILE``); ``kw`` holds the recipient and selector options for a new file.
+
+    Other legacy options that may be in ``kw`` are ignored, as by sops.
+    """
+    path = opt.require_file(file)
+    settings = opt.settings(ctx, config_path=config_path, indent=indent, decryption_order=decryption_order,
+                            file=path)
+    recipients = opt.recipients(kw)
+    options = opt.encrypt_options(kw)
+    if not options.mac_only_encrypted and opt.global_value(ctx, "mac_only_encrypted", None):
+        options = api.EncryptOptions(selectors=options.selectors, mac_only_encrypted=True)
     result: bytes | None = None
     try:
         with _raise_on_termination():
-            session = editing.start_edit(
-                file, show_master_keys=show_master_keys, ignore_mac=ignore_mac,
-                decryption_order=decryption_order, input_type=input_type, output_type=output_type,
-                filename_override=filename_override,
-                config=settings["config"], indent=settings["indent"],
-                **keys, mac_only_encrypted=settings["mac_only"],
-                **{k: v for k, v in options.items() if k in KINDS})
-            command = editing.editor_command(os.environ)
+            session = api.start_edit(path, show_master_keys=show_master_keys, ignore_mac=ignore_mac,
+                                     input_type=input_type, output_type=output_type,
+                                     filename_override=filename_override, recipients=recipients, options=options,
+                                     settings=settings)
+            command = editor_command(os.environ)
             result = _edit_loop(session, command)
             if result is not None:
                 session.save(result)
     except _Terminated as exc:
         outcome = "" if result is not None else "; the file was not changed"
-        raise SealfileError(f"interrupted by {signal.Signals(exc.signum).name}{outcome}", path=file,
-                            exit_code=128 + exc.signum) from None
+        raise Interrupted(f"interrupted by {signal.Signals(exc.signum).name}{outcome}", exc.signum,
+                          file=path) from None
     except SealfileError as exc:
-        raise exc.with_path(file)
+        raise exc.with_path(path)
     if result is None:
         sys.stderr.write("File has not changed, exiting.\n")
         sys.stderr.flush()
@@ -170,16 +171,15 @@ def run_edit(ctx: click.Context | None, file: str | None, *, show_master_keys: b
 
 
 @click.command("edit")
-@click.option("--input-type", type=FORMAT_CHOICE, help="Format of the file (default: from the extension).")
-@click.option("--output-type", type=FORMAT_CHOICE, help="Format to show and write (default: the input's).")
-@click.option("--config", "config_path", metavar="FILE", help="Config file to use instead of searching.")
-@click.option("--indent", type=int, help="Indentation of YAML and JSON output.")
-@key_options
-@selector_options
-@click.option("-s", "--show-master-keys", is_flag=True, help="Show the sops metadata in the editor too.")
-@click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt).")
-@click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV,
-              metavar="TYPES", help="Comma-separated key types to try first (default: age,pgp).")
+@opt.input_type
+@opt.output_type
+@opt.config
+@opt.indent
+@opt.recipient_options
+@opt.selector_options
+@opt.show_master_keys
+@opt.ignore_mac
+@opt.decryption_order
 @click.argument("file", required=False)
 @click.pass_context
 def edit(ctx: click.Context, file: str | None, **kw: Any) -> None:
@@ -189,6 +189,3 @@ def edit(ctx: click.Context, file: str | None, **kw: Any) -> None:
     only what you edited.  Key and selector flags apply to new files only.
     """
     run_edit(ctx, file, **kw)
-
-
-COMMANDS: list[click.Command] = [edit]

@@ -11,25 +11,26 @@ from typing import Sequence
 
 from . import shamir
 from .cipher import DataKey
-from ..errors import MasterKeyError, NoKeyCouldDecrypt, SealfileError
-from ..keys import KeyContext, KeyEntry, MasterKey, now_rfc3339
+from ..errors import (DuplicateDecryptionKeyType, MasterKeyError, NoKeyCouldDecrypt, SealfileError, ShamirError,
+                      UnknownKeyType, WrapError)
+from ..keys import KeyContext, KeyEntry, MasterKey, key_type, now_rfc3339
+from ..keys import names as key_names
 
-DECRYPTION_ORDER_TYPES = ("age", "pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault")
 
 
 def wrap_data_key(groups: Sequence[Sequence[MasterKey]], data_key: DataKey, threshold: int,
                   ctx: KeyContext) -> list[list[KeyEntry]]:
     """Wrap the key (or its shares) for every key of every group; any failure aborts."""
     if not groups:
-        raise SealfileError("no key groups to encrypt the data key for")
+        raise WrapError("no key groups to encrypt the data key for")
     if len(groups) == 1:
         secrets = [data_key.raw]
     else:
         t = threshold or len(groups)
         try:
             secrets = shamir.split(data_key.raw, len(groups), t)
-        except shamir.ShamirError as exc:
-            raise SealfileError(f"Could not generate data key: {exc.message}") from None
+        except ShamirError as exc:
+            raise WrapError(f"Could not generate data key: {exc.message}") from None
     errors: list[str] = []
     out: list[list[KeyEntry]] = []
     for group, secret in zip(groups, secrets):
@@ -44,10 +45,11 @@ def wrap_data_key(groups: Sequence[Sequence[MasterKey]], data_key: DataKey, thre
                 errors.append(f"{key.to_string()}: {exc.message}")
                 continue
             recorded, enc = wrapped if isinstance(wrapped, tuple) else (key, wrapped)
-            entries.append(KeyEntry(recorded, enc, None if key.type_name == "age" else now_rfc3339()))
+            entries.append(KeyEntry(recorded, enc, now_rfc3339() if key_type(key.type_name).records_created_at
+                                    else None))
         out.append(entries)
     if errors:
-        raise SealfileError("Could not generate data key: " + "; ".join(errors))
+        raise WrapError("Could not generate data key: " + "; ".join(errors))
     return out
 
 
@@ -56,10 +58,10 @@ def parse_decryption_order(text: str | None) -> tuple[str, ...] | None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
     if len(set(names)) != len(names):
-        raise SealfileError("duplicate key type in decryption order", exit_code=112)
-    unknown = [n for n in names if n not in DECRYPTION_ORDER_TYPES]
+        raise DuplicateDecryptionKeyType("duplicate key type in decryption order")
+    unknown = [n for n in names if n not in key_names()]
     if unknown:
-        raise SealfileError(f"unknown key type in decryption order: {', '.join(unknown)}")
+        raise UnknownKeyType(f"unknown key type in decryption order: {', '.join(unknown)}")
     return tuple(names)
 
 

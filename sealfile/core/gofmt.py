@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .tree import Branch, Comment, Mapping, Timestamp, rebuild
+
 
 def _digits_exp(x: float) -> tuple[str, int]:
     """Shortest significant digits and decimal exponent: x = 0.d1d2... * 10**exp."""
@@ -136,3 +138,70 @@ def go_yaml_sorted(keys: Any) -> list[str]:
         return -1 if _go_yaml_less(a, b) else (1 if _go_yaml_less(b, a) else 0)
 
     return sorted(keys, key=functools.cmp_to_key(compare))
+
+
+# --- Go's %v and sops's ValToString, for tree values written as text (dotenv, INI, exec-env) -----
+
+def _go_G(x: float) -> str:
+    """``strconv.FormatFloat(x, 'G', -1, 64)``."""
+    text = format_g(x)
+    return text if text in ("+Inf", "-Inf", "NaN") else text.upper()
+
+
+def _text_branch(node: Any) -> Branch | None:
+    if isinstance(node, Mapping):
+        children = [part for pair in node for part in pair]  # key, value, key, value...
+        return children, lambda texts: "[" + " ".join("{" + texts[i] + " " + texts[i + 1] + "}"
+                                                       for i in range(0, len(texts), 2)) + "]"
+    if isinstance(node, list):
+        return node, lambda texts: "[" + " ".join(texts) + "]"
+    return None
+
+
+def go_value_text(node: Any) -> str:
+    """Go's ``fmt.Sprintf("%v", node)`` for tree nodes, which sops falls back on for nested values."""
+    return rebuild(node, _text_branch, _leaf_text)
+
+
+def _leaf_text(node: Any) -> str:
+    if node is None:
+        return "<nil>"
+    if isinstance(node, str):
+        return node
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    if isinstance(node, int):
+        return str(node)
+    if isinstance(node, float):
+        return format_g(node)
+    if isinstance(node, Comment):
+        return "{" + node.text + "}"
+    if isinstance(node, Timestamp):
+        return _go_time_string(node)
+    return str(node)
+
+
+def _go_time_string(ts: Timestamp) -> str:
+    """``time.Time.String()`` (``2006-01-02 15:04:05.999999999 -0700 MST``); a parsed offset has no zone name."""
+    clock = f"{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}"
+    if ts.nanos:
+        clock += "." + f"{ts.nanos:09d}".rstrip("0")
+    sign = "-" if ts.offset < 0 else "+"
+    off = f"{sign}{abs(ts.offset) // 60:02d}{abs(ts.offset) % 60:02d}"
+    return f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d} {clock} {off} {'UTC' if ts.offset == 0 else off}"
+
+
+def val_to_string(value: Any) -> str:
+    """sops's ``ValToString``: how a non-string leaf is written in dotenv and INI files."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = _go_G(value)
+        if "." not in text and "E" not in text and text not in ("+Inf", "-Inf", "NaN"):
+            text = format_f(value) + ".0"  # sops keeps integral floats recognisable as floats
+        return text
+    if isinstance(value, Timestamp):
+        return value.rfc3339(with_nanos=False)
+    return go_value_text(value)

@@ -6,14 +6,15 @@ module gives it meaning.  Writing keeps the layout a file already has (sops
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..errors import MetadataError
+from . import versions
 from .gofmt import go_yaml_sorted
-from ..keys import COLLECT_ORDER, KeyEntry, entry_from_metadata
+from ..keys import KeyEntry, entry_from_metadata, key_types, ordered
+from ..keys import names as key_names
 from .selectors import DEFAULT_SUFFIX, KINDS, Selector
 from .tree import Branch, Comment, Mapping, rebuild
 
@@ -24,11 +25,17 @@ LAYOUT_313 = "3.13"
 #: the ``version`` field written with each layout
 VERSION_FOR_LAYOUT = {LAYOUT_311: SOPS_VERSION, LAYOUT_313: "3.13.2"}
 
-_TOP_311 = ("shamir_threshold", "key_groups", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age",
-            "lastmodified", "mac", "pgp", *KINDS, "mac_only_encrypted", "version")
-_GROUP_311 = ("pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age")
-_ALWAYS_IN_GROUP = ("hc_vault", "age")  # sops 3.11 writes these even when empty
-_SEMVER = re.compile(r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z")
+#: sops 3.11's struct order of the top-level fields; key types take their place by ``KeyOrder.top_311``
+_TOP_311_FIXED = {"shamir_threshold": 0, "key_groups": 1, "lastmodified": 20, "mac": 21,
+                  **{kind: 30 + i for i, kind in enumerate(KINDS)}, "mac_only_encrypted": 40, "version": 41}
+
+
+def _top_311(fields: Iterable[str]) -> list[str]:
+    """``fields`` in sops 3.11's top-level order (only the key types among them are looked up)."""
+    present = set(fields)
+    types = {t.name: t.order.top_311 for t in key_types(present & set(key_names()))}
+    ranks = {**_TOP_311_FIXED, **types}
+    return sorted((f for f in present if f in ranks), key=ranks.__getitem__)
 _CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
 
 
@@ -74,8 +81,11 @@ class Metadata:
             meta.key_groups = [_group_from(g if isinstance(g, dict) else {}) for g in groups]
         if not any(meta.key_groups):
             raise MetadataError("No keys found in file")
-        if _older_than(meta.version, (3, 3, 0)):
-            _mark_legacy_kms_contexts(meta.key_groups)
+        for group in meta.key_groups:
+            for entry in group:  # e.g. KMS contexts of files written before sops 3.3.0
+                entry.key = entry.key.for_file_version(versions.release(meta.version))
+        if meta.layout == LAYOUT_311 and _sorted_entries(tree, meta.key_groups):
+            meta.layout = LAYOUT_313
         return meta
 
     # -- writing ---------------------------------------------------------
@@ -104,18 +114,18 @@ class Metadata:
         if self.mac_only_encrypted:
             fields["mac_only_encrypted"] = True
         fields["version"] = self.version
-        order = sorted(fields) if sorted_layout else [k for k in _TOP_311 if k in fields]
+        order = sorted(fields) if sorted_layout else _top_311(fields)
         return _mapping((k, fields[k]) for k in order)
 
     def _group_tree(self, group: list[KeyEntry], for_json: bool) -> Mapping:
         by_type = _by_type(group)
         items = []
-        for type_name in _GROUP_311:
-            entries = by_type.get(type_name, [])
+        for kt in ordered("group_311"):
+            entries = by_type.get(kt.name, [])
             if entries:
-                items.append((type_name, [self._entry_tree(e, for_json) for e in entries]))
-            elif type_name in _ALWAYS_IN_GROUP:
-                items.append((type_name, None if for_json else []))
+                items.append((kt.name, [self._entry_tree(e, for_json) for e in entries]))
+            elif kt.always_in_group_311:  # sops 3.11 writes these even when empty
+                items.append((kt.name, None if for_json else []))
         if self.layout == LAYOUT_313:
             items.sort(key=lambda kv: kv[0])
         return _mapping(items)
@@ -136,7 +146,7 @@ def _by_type(group: list[KeyEntry]) -> dict[str, list[KeyEntry]]:
 
 def _group_from(raw: dict) -> list[KeyEntry]:
     group: list[KeyEntry] = []
-    for type_name in COLLECT_ORDER:
+    for type_name in (t.name for t in ordered("collect", [n for n in key_names() if raw.get(n)])):
         entries = raw.get(type_name) or []
         if not isinstance(entries, list):
             raise MetadataError(f"{type_name} in sops metadata is not a list")
@@ -220,23 +230,9 @@ def _version(value: Any) -> str:
     if value is None or value == "":
         raise MetadataError("invalid sops version in metadata: Version string empty")
     text = str(value)
-    if text.startswith("1.") or _SEMVER.match(text):
+    if versions.is_valid(text):
         return text
     raise MetadataError("invalid sops version in metadata: No Major.Minor.Patch elements found")
-
-
-def _older_than(version: str, release: tuple[int, int, int]) -> bool:
-    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", version)
-    return bool(match) and tuple(int(g) for g in match.groups()) < release
-
-
-def _mark_legacy_kms_contexts(groups: list[list[KeyEntry]]) -> None:
-    """sops before 3.3.0 could send a multi-value KMS context with its values mixed
-    up; KMS keys of such files also try those variations on decryption, as sops does."""
-    for group in groups:
-        for entry in group:
-            if entry.key.type_name == "kms":
-                entry.key = dataclasses.replace(entry.key, legacy_context=True)  # type: ignore[type-var]
 
 
 def _detect_layout(tree: Mapping) -> str:
@@ -244,15 +240,31 @@ def _detect_layout(tree: Mapping) -> str:
     keys = [k for k, _ in tree if isinstance(k, str)]
     if keys != sorted(keys):
         return LAYOUT_311
-    order_311 = [k for k in _TOP_311 if k in keys]
-    if keys != order_311:
-        return LAYOUT_313
-    for entry in tree.get("age") or []:
-        if isinstance(entry, Mapping):
-            names = [k for k, _ in entry]
-            if names[:2] == ["enc", "recipient"]:
-                return LAYOUT_313
-    return LAYOUT_311
+    order_311 = _top_311(keys)
+    return LAYOUT_311 if keys == order_311 else LAYOUT_313
+
+
+def _sorted_entries(tree: Mapping, groups: list[list[KeyEntry]]) -> bool:
+    """Whether the flat key entries have their fields sorted where sops 3.11 would not (a 3.13 file).
+
+    Needed when the top level alone cannot tell: a file with only age keys
+    has its top-level fields in an order that is both sorted and 3.11's.
+    """
+    if len(groups) != 1:
+        return False
+    by_type = _by_type(groups[0])
+    for kt in key_types(by_type):
+        raw_entries = tree.get(kt.name)
+        if not isinstance(raw_entries, list):
+            continue
+        for raw, entry in zip(raw_entries, by_type.get(kt.name, [])):
+            if not isinstance(raw, Mapping):
+                continue
+            names = [k for k, _ in raw if isinstance(k, str)]
+            own = [k for k, _ in entry.key.to_metadata(entry.enc, entry.created_at)]
+            if names != own and names == sorted(names) and sorted(own) == names:
+                return True
+    return False
 
 
 def default_selector() -> Selector:

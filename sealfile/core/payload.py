@@ -52,8 +52,8 @@ _PAD = ord("=")
 
 
 def supports(store: Any) -> bool:
-    """Whether ``store`` writes and reads sops's JSON envelope (the binary and JSON stores)."""
-    return getattr(store, "name", None) in ("json", "binary")
+    """Whether ``store`` writes and reads sops's JSON envelope (it declares ``json_envelope``)."""
+    return bool(getattr(store, "json_envelope", False))
 
 
 def lone_text(docs: list[Mapping]) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import SealfileError
+from ..errors import ShamirError
 
 _EXP = [0] * 512
 _LOG = [0] * 256
@@ -41,10 +41,6 @@ def div(a: int, b: int) -> int:
     if a == 0:
         return 0
     return _EXP[(_LOG[a] - _LOG[b]) % 255]
-
-
-class ShamirError(SealfileError):
-    exit_code = 128
 
 
 def split(secret: bytes, parts: int, threshold: int) -> list[bytes]:

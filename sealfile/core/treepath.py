@@ -11,22 +11,21 @@ PathComponent = str | int
 _INDEX = re.compile(r"[+-]?[0-9]+")
 
 
-def parse_path(text: str, *, exit_code: int = 91) -> list[PathComponent]:
+def parse_path(text: str) -> list[PathComponent]:
     """Split like sops: on ``[``, each part must end with ``]``; quoted = key, bare = index."""
     if not text.startswith("["):
-        raise InvalidTreePath("path must be of the form [\"key\"][0]...", exit_code=exit_code)
+        raise InvalidTreePath("path must be of the form [\"key\"][0]...")
     out: list[PathComponent] = []
     for part in text.split("[")[1:]:
         if not part.endswith("]"):
-            raise InvalidTreePath("path component is not closed with ]", exit_code=exit_code)
+            raise InvalidTreePath("path component is not closed with ]")
         body = part[:-1]
         if len(body) >= 2 and body[0] == body[-1] and body[0] in "\"'":
             out.append(body[1:-1])
         elif _INDEX.fullmatch(body):  # Go's strconv.Atoi: optional sign, ASCII digits
             out.append(int(body))
         else:
-            raise InvalidTreePath("path component must be a quoted key or an integer index",
-                                  exit_code=exit_code)
+            raise InvalidTreePath("path component must be a quoted key or an integer index")
     return out
 
 
@@ -51,7 +50,3 @@ def get_path(doc: Any, path: list[PathComponent]) -> Any:
             raise PathNotFound(f"error truncating tree: component {_fmt(comp)} not found")
     return node
 
-
-def format_path(components: list[PathComponent] | tuple[PathComponent, ...]) -> str:
-    """``["db"]["password"][0]``: how a key path is shown to users (never the value)."""
-    return "".join(f'["{c}"]' if isinstance(c, str) else f"[{c}]" for c in components)

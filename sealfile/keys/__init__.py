@@ -1,49 +1,88 @@
-"""Registry of key sources, imported lazily by name.
+"""The registry of key types: the one list of them in sealfile.
 
-Adding a key source means writing its module and adding one line here; the
-SDK a source needs is imported inside that module's functions, so a plain age
-decrypt never loads boto3 or google-cloud-kms.
+Each module named here declares its :class:`KeyType` (metadata name, flags,
+config fields, orders); config parsing, metadata layout, the decryption
+order and the command-line flags are built from those declarations.  Adding
+a key type means writing its module and adding one line to ``_MODULES``.
+The modules are small and import their SDKs only inside functions, so
+reading the declarations loads no boto3 or google-cloud-kms.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from ..errors import MissingExtra, UnknownRecipient
-from .base import KeyContext, KeyEntry, MasterKey, now_rfc3339
+from ..errors import MasterKeyError, MissingExtra, UnknownRecipient
+from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, FlagOption, MasterKey, now_rfc3339
 
-__all__ = ["KeyContext", "KeyEntry", "MasterKey", "now_rfc3339", "provider", "COLLECT_ORDER",
-           "DEFAULT_DECRYPTION_ORDER", "KNOWN_TYPES", "entry_from_metadata"]
+__all__ = ["KeyContext", "KeyEntry", "KeyType", "KeyOrder", "FlagOption", "MasterKey", "KeyBase", "now_rfc3339",
+           "key_types", "key_type", "provider", "parse_key", "entry_from_metadata", "OpaqueKey",
+           "default_decryption_order", "ordered", "new_identity", "names", "DEFAULT_DECRYPTION_ORDER"]
 
-_PROVIDERS: dict[str, str] = {
-    "age": "sealfile.keys.age:AgeKey",
-    "pgp": "sealfile.keys.pgp:PgpKey",
-    "kms": "sealfile.keys.awskms:AwsKmsKey",
-    "gcp_kms": "sealfile.keys.gcpkms:GcpKmsKey",
-    "azure_kv": "sealfile.keys.azkv:AzureKeyVaultKey",
-    "hc_vault": "sealfile.keys.hcvault:VaultTransitKey",
+#: one line per key type: its metadata name, and the module under ``sealfile.keys`` that declares it
+_MODULES = {
+    "kms": "awskms",
+    "gcp_kms": "gcpkms",
+    "hckms": "hckms",
+    "azure_kv": "azkv",
+    "pgp": "pgp",
+    "hc_vault": "hcvault",
+    "age": "age",
 }
-
-#: key type -> the pyproject extra that installs its SDK
-_EXTRAS = {"kms": "aws", "gcp_kms": "gcp", "azure_kv": "azure"}
-#: order in which sops collects the keys of a group from the metadata
-COLLECT_ORDER = ("kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "pgp", "age")
-#: types sops knows; entries of a type without a provider are kept verbatim
-KNOWN_TYPES = frozenset(COLLECT_ORDER)
+#: the key types tried first when nothing else is asked for (sops's default), then the file's order
 DEFAULT_DECRYPTION_ORDER = ("age", "pgp")
 
 
+def names() -> tuple[str, ...]:
+    """Every key type's metadata name (no module is imported for this)."""
+    return tuple(_MODULES)
+
+
+def key_type(name: str) -> KeyType:
+    """The declaration of key type ``name``; only its own module is imported."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise UnknownRecipient(f"unknown key type {name!r}")
+    declared: KeyType = __import__(f"{__name__}.{module}", fromlist=["KEY_TYPE"]).KEY_TYPE
+    return declared
+
+
+def key_types(subset: Iterable[str] | None = None) -> tuple[KeyType, ...]:
+    """The declarations of ``subset`` (default: every key type), in the registry's order.
+
+    Reading a file needs only the types it names, so an age file never
+    imports the Vault module; the command line and config rules need them all.
+    """
+    wanted = set(_MODULES) if subset is None else set(subset)
+    return tuple(key_type(name) for name in _MODULES if name in wanted)
+
+
+def ordered(place: str, subset: Iterable[str] | None = None) -> tuple[KeyType, ...]:
+    """The key types (of ``subset``) in sops's order for ``place`` (a :class:`KeyOrder` field)."""
+    return tuple(sorted(key_types(subset), key=lambda t: getattr(t.order, place)))
+
+
+def default_decryption_order() -> tuple[str, ...]:
+    return DEFAULT_DECRYPTION_ORDER
+
+
 def provider(type_name: str) -> type:
-    target = _PROVIDERS.get(type_name)
-    if target is None:
+    """The class implementing ``type_name``, imported now (a missing SDK is reported with its extra)."""
+    kt = key_type(type_name) if type_name in _MODULES else None
+    if kt is None or kt.implementation is None:
         raise UnknownRecipient(f"key type {type_name!r} is not supported by this version of sealfile")
-    module_name, _, cls_name = target.partition(":")
+    module_name, _, cls_name = kt.implementation.partition(":")
     try:
         module = __import__(module_name, fromlist=["_"])  # unlike importlib, seen by -X importtime
     except ImportError as exc:  # an optional SDK is missing
-        extra = _EXTRAS.get(type_name, "all")
         raise MissingExtra(f"{type_name} keys need an optional dependency ({exc.name}): "
-                           f"pip install 'sealfile[{extra}]'") from None
+                           f"pip install 'sealfile[{kt.extra or 'all'}]'") from None
     return getattr(module, cls_name)
+
+
+def parse_key(type_name: str, spec: Any, options: Mapping[str, Any] | None = None) -> MasterKey:
+    """A key of ``type_name`` from a flag or config item; ``options`` as :meth:`MasterKey.parse` takes them."""
+    key: MasterKey = provider(type_name).parse(spec, options)
+    return key
 
 
 class OpaqueKey:
@@ -61,18 +100,30 @@ class OpaqueKey:
         return self.type_name
 
     def wrap(self, data_key: bytes, ctx: KeyContext) -> str:
-        from ..errors import MasterKeyError
-
         raise MasterKeyError(f"{self.type_name} keys are not supported by this version of sealfile")
 
-    unwrap = wrap  # type: ignore[assignment]
+    def unwrap(self, enc: str, ctx: KeyContext) -> bytes:
+        raise MasterKeyError(f"{self.type_name} keys are not supported by this version of sealfile")
+
+    def resolved(self, ctx: KeyContext) -> "OpaqueKey":
+        return self
 
     def to_metadata(self, enc: str, created_at: str | None) -> list[tuple[str, Any]]:
         return [(k, enc if k == "enc" else v) for k, v in self.fields]
 
 
+def new_identity() -> tuple[str, str]:
+    """A new identity of the kind ``keygen`` makes (an age X25519 key): (secret, recipient)."""
+    from .age import generate_identity
+
+    secret, recipient = generate_identity()
+    return secret, recipient
+
+
 def entry_from_metadata(type_name: str, entry: Mapping[str, Any]) -> KeyEntry:
-    if type_name in _PROVIDERS:
-        return provider(type_name).from_metadata(entry)
+    """One metadata entry as a :class:`KeyEntry`; a type without an implementation is kept verbatim."""
+    if type_name in _MODULES and key_type(type_name).implementation is not None:
+        parsed: KeyEntry = provider(type_name).from_metadata(entry)
+        return parsed
     key = OpaqueKey(type_name, list(entry.items()))
     return KeyEntry(key, str(entry.get("enc", "")), entry.get("created_at"))

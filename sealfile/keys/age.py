@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
-from .base import KeyContext, KeyEntry
+from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType
 
-__all__ = ["AgeKey", "parse_list", "generate_identity", "armor", "dearmor"]
+__all__ = ["KEY_TYPE", "AgeKey", "parse_list", "generate_identity", "armor", "dearmor"]
 
 ARMOR_HEADER = "-----BEGIN AGE ENCRYPTED FILE-----"
 ARMOR_FOOTER = "-----END AGE ENCRYPTED FILE-----"
@@ -388,15 +388,24 @@ def _looked_in(sources: list[_Source]) -> str:
 
 # ------------------------------------------------------------------------ the key
 
+KEY_TYPE = KeyType(
+    name="age", implementation="sealfile.keys.age:AgeKey",
+    order=KeyOrder(flags=6, collect=6, group_311=6, top_311=15),
+    flag="age", flag_short="-a", describe="age recipients",
+    flag_help="Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...).",
+    recipients_env="AGE_RECIPIENTS", rule_field="age", group_field="age", records_created_at=False,
+    always_in_group_311=True)
+
+
 @dataclass(frozen=True)
-class AgeKey:
+class AgeKey(KeyBase):
     """An age recipient: X25519 ``age1…``, or an ``ssh-ed25519``/``ssh-rsa`` public key line."""
 
     type_name: ClassVar[str] = "age"
     recipient: str
 
     @classmethod
-    def parse(cls, spec: Any) -> "AgeKey":
+    def parse(cls, spec: Any, options: Mapping[str, Any] | None = None) -> "AgeKey":
         if isinstance(spec, Mapping) and "recipient" in spec:
             spec = spec["recipient"]
         if not isinstance(spec, str):

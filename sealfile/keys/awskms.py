@@ -49,14 +49,15 @@ import logging
 import os
 import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Mapping
 from urllib.parse import urlsplit
 
-from ..errors import ExitCode, MasterKeyError, MetadataError, SealfileError, UnknownRecipient
-from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext, KeyEntry, import_sdk, now_rfc3339, recorded
+from ..errors import InvalidKmsContext, MasterKeyError, MetadataError, SealfileError, UnknownRecipient
+from .base import (ATTEMPTS, CONNECT_TIMEOUT, FlagOption, KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType,
+                   READ_TIMEOUT, import_sdk, now_rfc3339, recorded)
 
-__all__ = ["AwsKmsKey", "parse_context", "parse_list", "context_to_string", "session_name"]
+__all__ = ["KEY_TYPE", "AwsKmsKey", "parse_context", "parse_list", "context_to_string", "session_name"]
 
 #: sops's ``arnRegex``; Go's ``\w`` is ASCII and ``.`` stops at newlines
 _ARN = re.compile(r"arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+\Z", re.ASCII)
@@ -83,7 +84,7 @@ def parse_context(text: str) -> dict[str, str]:
     for item in text.split(","):
         parts = item.split(":")
         if len(parts) != 2:
-            raise SealfileError(_INVALID_CONTEXT, exit_code=ExitCode.INVALID_KMS_CONTEXT)
+            raise InvalidKmsContext(_INVALID_CONTEXT)
         out[parts[0]] = parts[1]
     return out
 
@@ -91,6 +92,15 @@ def parse_context(text: str) -> dict[str, str]:
 def context_to_string(context: Mapping[str, str]) -> str:
     """sops's ``kmsContextToString``: ``k:v`` pairs sorted by key, comma-joined."""
     return ",".join(f"{k}:{context[k]}" for k in sorted(context))
+
+
+def context_option(value: Any) -> dict[str, str] | None:
+    """An ``encryption_context`` option: ``k1:v1,k2:v2`` text (malformed is exit 6) or a mapping."""
+    if value is None or value == "" or value == {}:
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)  # the key converts and checks the values, as for config files
+    return parse_context(str(value))
 
 
 def parse_list(text: str, context: Mapping[str, str] | None = None, aws_profile: str = "") -> list["AwsKmsKey"]:
@@ -139,8 +149,22 @@ def session_name(hostname: str | None = None) -> str:
 
 # ------------------------------------------------------------------- the key
 
+KEY_TYPE = KeyType(
+    name="kms", implementation="sealfile.keys.awskms:AwsKmsKey",
+    order=KeyOrder(flags=0, collect=0, group_311=1, top_311=10),
+    flag="kms", flag_short="-k", describe="AWS KMS key ARNs",
+    flag_help="Comma-separated AWS KMS key ARNs (ARN+ROLE_ARN to assume a role).",
+    recipients_env="KMS_ARN", rule_field="kms", group_field="kms", rule_options=("aws_profile",),
+    flag_options=(
+        FlagOption("aws-profile", "aws_profile", "PROFILE", "AWS profile for the KMS keys given here."),
+        FlagOption("encryption-context", "encryption_context", "K:V,...",
+                   "KMS encryption context (comma-separated key:value pairs) of the KMS keys given here."),
+    ),
+    extra="aws")
+
+
 @dataclass(frozen=True)
-class AwsKmsKey:
+class AwsKmsKey(KeyBase):
     """A KMS key ARN, with the role to assume, encryption context and AWS profile."""
 
     type_name: ClassVar[str] = "kms"
@@ -163,10 +187,16 @@ class AwsKmsKey:
         return cls(arn, role, _context_pairs(context, UnknownRecipient), aws_profile or "")
 
     @classmethod
-    def parse(cls, spec: Any) -> "AwsKmsKey":
-        """A CLI string (``ARN[+ROLE_ARN]``) or a ``key_groups`` mapping, taken verbatim as sops does."""
+    def parse(cls, spec: Any, options: Mapping[str, Any] | None = None) -> "AwsKmsKey":
+        """A CLI string (``ARN[+ROLE_ARN]``) or a ``key_groups`` mapping, taken verbatim as sops does.
+
+        A string takes ``encryption_context`` (``k:v,k2:v2`` text or a mapping)
+        and ``aws_profile`` from ``options``: the flags given with it, or a
+        rule's fields.  A mapping carries its own, as in sops.
+        """
         if isinstance(spec, str):
-            return cls.from_arn(spec)
+            opts = options or {}
+            return cls.from_arn(spec, context_option(opts.get("encryption_context")), opts.get("aws_profile") or "")
         if not isinstance(spec, Mapping):
             raise UnknownRecipient(f"a KMS key must be an ARN string or a mapping, not {type(spec).__name__}")
         if not isinstance(spec.get("arn"), str):
@@ -175,6 +205,18 @@ class AwsKmsKey:
                    _optional_text(spec.get("role"), "the KMS role", UnknownRecipient),
                    _context_pairs(spec.get("context"), UnknownRecipient),
                    _optional_text(spec.get("aws_profile"), "the KMS aws_profile", UnknownRecipient))
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """A malformed ``--encryption-context`` is exit 6 even before any KMS key is parsed, as in sops."""
+        context_option(options.get("encryption_context"))
+
+    def for_file_version(self, release: tuple[int, int, int] | None) -> "AwsKmsKey":
+        """Files written by sops before 3.3.0 may have sent a multi-value context with its values
+        mixed up (sops PR #435); their keys also try those variations on decryption, as sops does."""
+        if release is not None and release < (3, 3, 0):
+            return replace(self, legacy_context=True)
+        return self
 
     @property
     def context_map(self) -> dict[str, str]:

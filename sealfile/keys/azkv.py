@@ -19,9 +19,9 @@ from typing import Any, ClassVar, Mapping
 from urllib.parse import quote
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
-from .base import KeyContext, KeyEntry, import_sdk, now_rfc3339, recorded
+from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, import_sdk, now_rfc3339, recorded
 
-__all__ = ["AzureKeyVaultKey", "parse_list"]
+__all__ = ["KEY_TYPE", "AzureKeyVaultKey", "parse_list"]
 
 #: sops's NewMasterKeyFromURL pattern: {vaultUrl}/keys/{name}[/{version}]
 _URL = re.compile(r"(https://[^/]+)/keys/([^/]+)(/[^/]*)?")
@@ -46,8 +46,16 @@ def _unb64url(text: str) -> bytes:
 
 
 
+KEY_TYPE = KeyType(
+    name="azure_kv", implementation="sealfile.keys.azkv:AzureKeyVaultKey",
+    order=KeyOrder(flags=3, collect=3, group_311=4, top_311=13),
+    flag="azure-kv", describe="Azure Key Vault key URLs",
+    flag_help="Comma-separated Azure Key Vault key URLs (https://V.vault.azure.net/keys/K[/VERSION]).",
+    recipients_env="AZURE_KEYVAULT_URLS", rule_field="azure_keyvault", group_field="azure_keyvault", extra="azure")
+
+
 @dataclass(frozen=True)
-class AzureKeyVaultKey:
+class AzureKeyVaultKey(KeyBase):
     """A Key Vault key: vault URL, key name and version ("" = the vault's current one, resolved on wrap)."""
 
     type_name: ClassVar[str] = "azure_kv"
@@ -56,7 +64,7 @@ class AzureKeyVaultKey:
     version: str = ""
 
     @classmethod
-    def parse(cls, spec: Any) -> "AzureKeyVaultKey":
+    def parse(cls, spec: Any, options: Mapping[str, Any] | None = None) -> "AzureKeyVaultKey":
         if isinstance(spec, Mapping):  # a .sops.yaml key_groups item: {vaultUrl, key, version}
             url, name, version = spec.get("vaultUrl"), spec.get("key"), spec.get("version") or ""
             if not isinstance(url, str) or not url or not isinstance(name, str) or not name \

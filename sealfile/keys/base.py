@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
 
-__all__ = ["KeyContext", "KeyEntry", "MasterKey", "now_rfc3339", "recorded", "import_sdk", "CONNECT_TIMEOUT",
-           "READ_TIMEOUT", "ATTEMPTS"]
+__all__ = ["KeyContext", "KeyEntry", "MasterKey", "KeyType", "KeyOrder", "FlagOption", "KeyBase", "now_rfc3339",
+           "recorded", "import_sdk", "CONNECT_TIMEOUT", "READ_TIMEOUT", "ATTEMPTS"]
 
 #: Network key sources (KMS, Vault, Azure) bound every call by these, so that a
 #: service that is down costs seconds and decryption moves on to the next key.
@@ -109,9 +109,113 @@ class MasterKey(Protocol):
         ...
 
     @classmethod
-    def parse(cls, spec: Any) -> "MasterKey":
-        """Build a key from one CLI/config item (a string, or a mapping in key_groups)."""
+    def parse(cls, spec: Any, options: Mapping[str, Any] | None = None) -> "MasterKey":
+        """Build a key from one CLI/config item (a string, or a mapping in key_groups).
+
+        ``options`` holds the settings that apply to keys given as text (a
+        ``--encryption-context``, a rule's ``aws_profile``); a type uses those
+        its :class:`KeyType` declares and ignores the rest.
+        """
         ...
+
+    def resolved(self, ctx: KeyContext) -> "MasterKey":
+        """The key as its service completes it (a key version), the form sops compares keys in."""
+        ...
+
+    def for_file_version(self, release: tuple[int, int, int] | None) -> "MasterKey":
+        """This key as read from a file written by sops ``release`` (old files may need repairs)."""
+        ...
+
+
+class KeyBase:
+    """Defaults shared by the key classes (a mixin: the classes are frozen dataclasses)."""
+
+    def resolved(self, ctx: KeyContext) -> Any:
+        """Most keys are complete as written; Azure Key Vault fills in the current key version."""
+        return self
+
+    def for_file_version(self, release: tuple[int, int, int] | None) -> Any:
+        """This key as read from a file written by sops ``release`` (old files may need repairs)."""
+        return self
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Refuse malformed options for keys given as text (see :class:`KeyType` ``flag_options``)."""
+        return None
+
+
+@dataclass(frozen=True)
+class FlagOption:
+    """A command-line option that applies to the keys of one type given on the command line.
+
+    Plain data: the CLI turns it into a click option (nothing below the CLI
+    imports click).  ``param`` is the name it travels under into ``parse``'s
+    options.
+    """
+
+    name: str
+    param: str
+    metavar: str
+    help: str
+
+
+@dataclass(frozen=True)
+class KeyOrder:
+    """Where a key type stands in each of sops's orders (lower first).
+
+    sops lists key types in struct order, and that order differs by place:
+    ``flags`` is how keys from the command line or a rule's flat fields join
+    their group; ``collect`` how a group's keys are read back from metadata;
+    ``group_311`` the order of a key group's fields as sops 3.11 writes them;
+    ``top_311`` the place of the type's field among the top-level metadata
+    fields in the 3.11 layout (see ``core.metadata``: 10-19 come before
+    ``lastmodified``, 22 between ``mac`` and the selector).
+    """
+
+    flags: int
+    collect: int
+    group_311: int
+    top_311: int
+
+
+@dataclass(frozen=True)
+class KeyType:
+    """Everything outside a key module needs to know about one key type, declared in that module.
+
+    The registry (``keys/__init__.py``) lists the modules; config parsing,
+    metadata layout, the decryption order and the command-line flags are all
+    built from these declarations, so a new key type is one module and one
+    registry line.
+    """
+
+    #: the metadata field holding keys of this type, also its ``--decryption-order`` name
+    name: str
+    #: ``"module:Class"`` implementing :class:`MasterKey`; None: kept verbatim, never used
+    implementation: str | None
+    order: KeyOrder
+    #: command-line flag stem: ``--age``, ``--add-age``, ``--rm-age``, ``groups add --age``
+    flag: str | None = None
+    #: the encrypt flag's one-letter form (``-a``), as sops has it
+    flag_short: str | None = None
+    #: what the flag takes, for help texts ("age recipients")
+    describe: str = ""
+    #: help of the encrypt flag
+    flag_help: str = ""
+    #: the recipients variable after ``SOPS_``/``SEALFILE_`` (``AGE_RECIPIENTS``)
+    recipients_env: str | None = None
+    #: the flat creation-rule field, and the field inside ``key_groups``
+    rule_field: str | None = None
+    group_field: str | None = None
+    #: creation-rule fields that apply to this type's flat keys (AWS: ``aws_profile``)
+    rule_options: tuple[str, ...] = ()
+    #: command-line options for keys of this type given as flags (AWS: profile, encryption context)
+    flag_options: tuple[FlagOption, ...] = ()
+    #: the pip extra that installs its SDK
+    extra: str | None = None
+    #: whether entries record ``created_at`` (age entries do not)
+    records_created_at: bool = True
+    #: sops 3.11 writes an empty list of this type in every key group
+    always_in_group_311: bool = False
 
 
 @dataclass

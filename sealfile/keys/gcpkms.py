@@ -40,9 +40,10 @@ from typing import Any, Callable, ClassVar, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import MasterKeyError, MetadataError, SealfileError, UnknownRecipient
-from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext, KeyEntry, import_sdk, now_rfc3339, recorded
+from .base import (ATTEMPTS, CONNECT_TIMEOUT, KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, READ_TIMEOUT,
+                   import_sdk, now_rfc3339, recorded)
 
-__all__ = ["GcpKmsKey", "parse_list", "crc32c"]
+__all__ = ["KEY_TYPE", "GcpKmsKey", "parse_list", "crc32c"]
 
 #: sops's pattern, checked before any call (``newKMSClient``)
 _RESOURCE_ID = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+")
@@ -419,15 +420,22 @@ def _call_message(exc: Any) -> str:
     return text[:300]
 
 
+KEY_TYPE = KeyType(
+    name="gcp_kms", implementation="sealfile.keys.gcpkms:GcpKmsKey",
+    order=KeyOrder(flags=1, collect=1, group_311=2, top_311=11),
+    flag="gcp-kms", describe="GCP KMS key resource IDs", flag_help="Comma-separated GCP KMS key resource IDs.",
+    recipients_env="GCP_KMS_IDS", rule_field="gcp_kms", group_field="gcp_kms", extra="gcp")
+
+
 @dataclass(frozen=True)
-class GcpKmsKey:
+class GcpKmsKey(KeyBase):
     """A Cloud KMS symmetric crypto key: ``projects/P/locations/L/keyRings/R/cryptoKeys/K``."""
 
     type_name: ClassVar[str] = "gcp_kms"
     resource_id: str
 
     @classmethod
-    def parse(cls, spec: Any) -> "GcpKmsKey":
+    def parse(cls, spec: Any, options: Mapping[str, Any] | None = None) -> "GcpKmsKey":
         if isinstance(spec, Mapping) and "resource_id" in spec:
             spec = spec["resource_id"]
         if not isinstance(spec, str):

@@ -16,10 +16,10 @@ from urllib.parse import quote, unquote
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from . import vaultclient
-from .base import KeyContext, KeyEntry, now_rfc3339, recorded
+from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339, recorded
 from .vaultclient import PATH_SAFE, clean_path
 
-__all__ = ["VaultTransitKey", "parse_uris"]
+__all__ = ["KEY_TYPE", "VaultTransitKey", "parse_uris"]
 
 _EXAMPLE = "https://vault.example.com:8200/v1/transit/keys/keyName"
 #: sops's checks on the URI's path (unanchored, as Go's ``Regexp.Match``)
@@ -36,8 +36,17 @@ def parse_uris(text: str) -> list["VaultTransitKey"]:
     return [VaultTransitKey.parse(item) for item in text.split(",") if item]
 
 
+KEY_TYPE = KeyType(
+    name="hc_vault", implementation="sealfile.keys.hcvault:VaultTransitKey",
+    order=KeyOrder(flags=5, collect=4, group_311=5, top_311=14),
+    flag="hc-vault-transit", describe="Vault transit key URIs",
+    flag_help="Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/K).",
+    recipients_env="VAULT_URIS", rule_field="hc_vault_transit_uri", group_field="hc_vault",
+    always_in_group_311=True)
+
+
 @dataclass(frozen=True)
-class VaultTransitKey:
+class VaultTransitKey(KeyBase):
     """A key of a transit engine: where Vault is, the engine's mount path, the key's name."""
 
     type_name: ClassVar[str] = "hc_vault"
@@ -46,7 +55,7 @@ class VaultTransitKey:
     key_name: str
 
     @classmethod
-    def parse(cls, spec: Any) -> "VaultTransitKey":
+    def parse(cls, spec: Any, options: Mapping[str, Any] | None = None) -> "VaultTransitKey":
         """``<scheme>://<host>[:<port>]/v1/<engine path>/keys/<key name>``, validated as sops does."""
         if not isinstance(spec, str):
             raise UnknownRecipient(f"a Vault transit key must be a URI string, not {type(spec).__name__}")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
-from .base import KeyContext, KeyEntry, now_rfc3339, recorded
+from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339, recorded
 
-__all__ = ["PgpKey", "parse_list"]
+__all__ = ["KEY_TYPE", "PgpKey", "parse_list"]
 
 _FINGERPRINT = re.compile(r"(?:0[xX])?(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})!?")
 _STATUS = "[GNUPG:] "
@@ -86,15 +86,22 @@ def _shorten(fingerprint: str) -> str:
     return fingerprint[offset:] if offset > 0 else fingerprint
 
 
+KEY_TYPE = KeyType(
+    name="pgp", implementation="sealfile.keys.pgp:PgpKey",
+    order=KeyOrder(flags=4, collect=5, group_311=0, top_311=22),
+    flag="pgp", flag_short="-p", describe="PGP fingerprints", flag_help="Comma-separated PGP fingerprints.",
+    recipients_env="PGP_FP", rule_field="pgp", group_field="pgp")
+
+
 @dataclass(frozen=True)
-class PgpKey:
+class PgpKey(KeyBase):
     """An OpenPGP key named by fingerprint (or long key ID), as configured minus spaces."""
 
     type_name: ClassVar[str] = "pgp"
     fingerprint: str
 
     @classmethod
-    def parse(cls, spec: Any) -> "PgpKey":
+    def parse(cls, spec: Any, options: Mapping[str, Any] | None = None) -> "PgpKey":
         if isinstance(spec, Mapping) and "fp" in spec:
             spec = spec["fp"]
         if not isinstance(spec, str):

@@ -14,8 +14,22 @@ from ..core.tree import Mapping
 
 
 class Store(Protocol):
-    #: "yaml", "json", "dotenv", "ini" or "binary"
+    #: the format's name (its registry line in ``stores/__init__.py``)
     name: ClassVar[str]
+    #: the section of the config's ``stores:`` mapping that configures it
+    config_section: ClassVar[str]
+    #: the ``stores:`` options (and command-line overrides such as ``--indent``) it accepts
+    options: ClassVar[frozenset[str]]
+    #: the metadata is written with Go's JSON habits (empty key lists as null, byte-ordered maps)
+    json_metadata: ClassVar[bool]
+    #: the file is sops's JSON envelope, so a binary payload can be sealed into it as bytes
+    json_envelope: ClassVar[bool]
+    #: the metadata's layout (sops 3.11 struct order or 3.13 sorted) shows in this format
+    metadata_layout: ClassVar[bool]
+    #: the whole file is one opaque value: no selectors, no MAC-only mode
+    opaque: ClassVar[bool]
+    #: what ``edit`` shows for a new file (sops's ``EmitExample``, byte for byte)
+    example: ClassVar[bytes]
 
     def load_plain(self, data: bytes) -> list[Mapping]:
         """Parse a plaintext file into documents; raise ParseError (exit 2) when invalid."""
@@ -49,3 +63,21 @@ class Store(Protocol):
     def has_metadata(self, docs: list[Mapping]) -> bool:
         """Whether plaintext input already carries sops metadata (encrypt refuses it, exit 203)."""
         ...
+
+    def reconcile_edit(self, edited: list[Mapping], original: list[Mapping]) -> None:
+        """Adjust freshly parsed edited documents against the decrypted originals, in place.
+
+        Lets a format undo what its text cannot say (a JSON float written as
+        ``2``), so untouched values keep their ciphertext.
+        """
+        ...
+
+
+class StoreDefaults:
+    """The optional :class:`Store` methods, for stores that need nothing special."""
+
+    def check_storable(self, docs: list[Mapping]) -> None:
+        return None
+
+    def reconcile_edit(self, edited: list[Mapping], original: list[Mapping]) -> None:
+        return None

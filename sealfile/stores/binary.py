@@ -8,8 +8,9 @@ as binary is simply encrypted again, as sops does.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from .base import StoreDefaults
 from ..errors import EmitError
 from ..core.tree import Comment, Mapping
 from .json import JsonStore
@@ -18,10 +19,18 @@ from .storable import binary_envelope
 __all__ = ["BinaryStore"]
 
 
-class BinaryStore:
+class BinaryStore(StoreDefaults):
     """Whole-file secrets in a JSON envelope (``stores.json_binary.indent`` applies)."""
 
     name = "binary"
+    config_section: ClassVar[str] = "json_binary"
+    options: ClassVar[frozenset[str]] = frozenset({"indent"})
+    json_metadata: ClassVar[bool] = True
+    json_envelope: ClassVar[bool] = True
+    metadata_layout: ClassVar[bool] = True
+    #: the whole file is one value: no selectors, no --mac-only-encrypted
+    opaque: ClassVar[bool] = True
+    example: ClassVar[bytes] = b"Welcome to SOPS! Edit this file as you please!"
 
     def __init__(self, indent: int | None = None) -> None:
         self._json = JsonStore(indent=indent)

@@ -11,11 +11,12 @@ and the implicit ``DEFAULT`` section always comes first.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from .base import StoreDefaults
 from ..errors import EmitError, MetadataNotFound, ParseError
 from ..core.tree import Branch, Comment, Mapping, rebuild
-from .dotenv import val_to_string
+from ..core.gofmt import val_to_string
 from .storable import flat_values, single_document
 from .flatten import flatten, unflatten
 from .json import encode_json, go_json_bytes
@@ -342,10 +343,19 @@ def _go_struct(node: Any) -> Any:
     return rebuild(node, _struct_branch, _struct_leaf)
 
 
-class IniStore:
+class IniStore(StoreDefaults):
     """INI files; the metadata is a ``[sops]`` section of flattened keys, sorted."""
 
     name = "ini"
+    config_section: ClassVar[str] = "ini"
+    options: ClassVar[frozenset[str]] = frozenset()
+    json_metadata: ClassVar[bool] = False
+    json_envelope: ClassVar[bool] = False
+    metadata_layout: ClassVar[bool] = False  # flattened and sorted by every sops
+    opaque: ClassVar[bool] = False
+    example: ClassVar[bytes] = (b"; This is an example file.\n[Welcome!]\n"
+                                b"hello       = Welcome to SOPS! Edit this file as you please!\n"
+                                b"example_key = example_value\n")
 
     def load_plain(self, data: bytes) -> list[Mapping]:
         return [_to_tree(_parse(data))]

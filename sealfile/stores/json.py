@@ -15,9 +15,10 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 from .json_decode import MAX_DEPTH, raw_decode
+from .base import StoreDefaults
 from ..errors import EmitError, MetadataError, MetadataNotFound, ParseError
 from ..core.gofmt import format_json
 from ..core.tree import Comment, Mapping, Timestamp
@@ -259,10 +260,20 @@ def go_json_bytes(text: str) -> bytes:
 # ---------------------------------------------------------------------------
 
 
-class JsonStore:
+class JsonStore(StoreDefaults):
     """JSON files; the metadata is a ``"sops"`` object appended as the last key."""
 
     name = "json"
+    config_section: ClassVar[str] = "json"
+    options: ClassVar[frozenset[str]] = frozenset({"indent"})
+    json_metadata: ClassVar[bool] = True
+    json_envelope: ClassVar[bool] = True
+    metadata_layout: ClassVar[bool] = True
+    opaque: ClassVar[bool] = False
+    example: ClassVar[bytes] = (
+        '{\n\t"hello": "Welcome to SOPS! Edit this file as you please!",\n\t"example_key": "example_value",\n'
+        '\t"example_array": [\n\t\t"example_value1",\n\t\t"example_value2"\n\t],\n'
+        '\t"example_number": 1234.56789,\n\t"example_booleans": [\n\t\ttrue,\n\t\tfalse\n\t]\n}').encode()
 
     def __init__(self, indent: int | None = None) -> None:
         self.indent = indent
@@ -307,6 +318,13 @@ class JsonStore:
     def check_storable(self, docs: list[Mapping]) -> None:
         """One document only: JSON has no document separator."""
         single_document(docs, "JSON")
+
+    def reconcile_edit(self, edited: list[Mapping], original: list[Mapping]) -> None:
+        """Unchanged numbers keep the float type sops 3.11 encrypted them with (see :mod:`.json_numbers`)."""
+        from .json_numbers import keep_float_types
+
+        for new_doc, old_doc in zip(edited, original):
+            keep_float_types(new_doc, old_doc)
 
     def dump_value(self, node: Any) -> bytes:
         """sops prints an extracted map as a document, anything else without a newline."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import EmitError
 from ..core.tree import Comment, Mapping
-from ..core.treepath import format_path
+from ..errors import format_key_path as format_path
 
 __all__ = ["single_document", "flat_values", "unique_top_keys", "binary_envelope"]
 

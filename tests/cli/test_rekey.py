@@ -187,8 +187,11 @@ def test_rotate_failures_match_sops_exit_codes(sops_bin, env, keys, tmp_path):
 
 _LEGACY = """
 import sys, click
-from sealfile.cli import rekey
+from types import SimpleNamespace
+from sealfile.cli import options
+from sealfile.cli import rotate
 from sealfile.errors import SealfileError
+rekey = SimpleNamespace(rotate_key_options=options.rotate_key_options, run_rotate=rotate.run_rotate)
 
 @click.command()
 @click.option("-i", "--in-place", is_flag=True)

@@ -443,7 +443,7 @@ def test_legacy_set_argument(text, world, sops_bin, tmp_path):
 @pytest.mark.parametrize("text", ["no-separator", '["a"]"x"', '["a"] nojson', 'a] "x"', '["a"] ["list"]'])
 def test_legacy_set_bad_argument(text, world, sops_bin, tmp_path):
     from sealfile.errors import SealfileError
-    from sealfile.mutate import parse_legacy_set
+    from sealfile.api import parse_legacy_set
 
     _, env, _ = world
     _, theirs, original = _copies(world, "yaml", tmp_path)

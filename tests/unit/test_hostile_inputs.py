@@ -19,9 +19,11 @@ import pytest
 import sealfile
 from conftest import make_age_key
 from sealfile.config import parse_config
-from sealfile.editing import start_edit
+from sealfile.api import start_edit
 from sealfile.errors import EmitError, ExcessiveAliasing, ExitCode, ParseError, SealfileError
-from sealfile.mutate import InvalidSetFormat, parse_value, set_in_tree, unset_in_tree
+from sealfile.core.treeedit import set_in_tree, unset_in_tree
+from sealfile.errors import InvalidSetFormat
+from sealfile.operations.set import parse_value
 from sealfile.stores.json import JsonStore
 from sealfile.stores.yaml import YamlStore
 from sealfile.core.tree import Mapping

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ...errors import ExcessiveAliasing, ExitCode, MetadataError, MetadataNotFound, ParseError
+from ..base import StoreDefaults
+from ...errors import EncryptedFileUnreadable, ExcessiveAliasing, MetadataError, MetadataNotFound, ParseError
 from ...core.tree import Branch, Comment, Mapping, rebuild
 from .emitter import emit_documents, emit_value
 from ..storable import unique_top_keys
@@ -34,10 +35,20 @@ def _strip_comments(node: Any) -> Any:
     return rebuild(node, _uncommented)
 
 
-class YamlStore:
+class YamlStore(StoreDefaults):
     """Reads and writes YAML exactly as sops 3.11 does; ``indent`` is ``stores.yaml.indent``."""
 
     name: ClassVar[str] = "yaml"
+    config_section: ClassVar[str] = "yaml"
+    options: ClassVar[frozenset[str]] = frozenset({"indent"})
+    json_metadata: ClassVar[bool] = False
+    json_envelope: ClassVar[bool] = False
+    metadata_layout: ClassVar[bool] = True
+    opaque: ClassVar[bool] = False
+    example: ClassVar[bytes] = (
+        b"hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n# Example comment\n"
+        b"example_array:\n    - example_value1\n    - example_value2\nexample_number: 1234.56789\n"
+        b"example_booleans:\n    - true\n    - false\n")
 
     def __init__(self, indent: int = 4) -> None:
         # sops: 0 (unset) means 4, a negative value is refused when writing, 1 or >9 become 2
@@ -64,8 +75,7 @@ class YamlStore:
         except ExcessiveAliasing as exc:
             raise ExcessiveAliasing(f"Error unmarshalling input yaml: {exc.message}") from None
         except ParseError as exc:
-            raise ParseError(f"Error unmarshalling input yaml: {exc.message}",
-                             exit_code=ExitCode.GENERIC) from None
+            raise EncryptedFileUnreadable(f"Error unmarshalling input yaml: {exc.message}") from None
         metadata = docs[0].get(SOPS_KEY) if docs else None
         if not isinstance(metadata, Mapping):
             if metadata is None:

@@ -1,12 +1,11 @@
-"""exec-env / exec-file: hand decrypted secrets to a command without writing them to disk.
+"""Running the command of exec-env / exec-file: process control stays on the command line.
 
-exec-env puts the first document's top-level values into the child's
-environment, formatted as sops does (``ValToString``); exec-file serves the
-decrypted file through a FIFO (or, with ``no_fifo``, a 0600 file) in a fresh
-0700 directory that is removed however the run ends.  The child's exit status
-is reported as sops reports it: :class:`ChildFailed` carries it as the exit code.
-
-This module never prints; it raises :class:`~sealfile.errors.SealfileError`.
+The library decides what the command gets (``api.exported_environment``,
+``api.decrypted_content``); this module starts it through ``/bin/sh -c``,
+forwards SIGINT/SIGTERM to it, serves the plaintext through a FIFO (or, with
+``no_fifo``, a 0600 file) in a fresh 0700 directory removed however the run
+ends, switches ``--user``, and reports the child's status as sops does
+(:class:`ChildFailed` carries it).
 """
 from __future__ import annotations
 
@@ -19,122 +18,16 @@ import tempfile
 import threading
 import time
 from types import FrameType
-from typing import Any, Callable, Mapping as TMapping, Sequence
+from typing import Any, Callable
 
-from . import api
-from .errors import ExitCode, FileMissing, SealfileError
-from .fileio import read_input
-from .stores.dotenv import val_to_string
-from .core.tree import Comment, Mapping
+from .. import api
+from ..errors import ChildFailed, CommandError, Interrupted, SealfileError, WriteError
 
-__all__ = ["ChildFailed", "Interrupted", "format_value", "environment_pairs", "build_environment",
-           "check_filename", "decrypt_document", "decrypt_plaintext", "switch_user", "exec_env",
-           "exec_file", "run_with_env", "run_with_file", "DEFAULT_FILENAME"]
+__all__ = ["switch_user", "run_with_env", "run_with_file", "SHELL"]
 
-#: name of the FIFO / file inside the private directory, as in sops
-DEFAULT_FILENAME = "tmp-file"
 SHELL = "/bin/sh"
 _CHUNK = 1 << 16
 _FORWARDED = (signal.SIGINT, signal.SIGTERM)
-
-#: Go's ``ValToString``: ``5432.0``, ``1E+20``, ``true``, RFC 3339 times, ``<nil>``
-format_value: Callable[[Any], str] = val_to_string
-
-
-class ChildFailed(SealfileError):
-    """The command ran and failed; its status becomes ours (a signal death is 255, as in sops)."""
-
-
-class Interrupted(SealfileError):
-    """A forwarded signal arrived before the command could be started."""
-
-
-# --- building the environment -------------------------------------------------------------
-
-def environment_pairs(doc: Mapping) -> list[tuple[str, str]]:
-    """(name, value) for each top-level item of ``doc``, refusing what an environment cannot hold.
-
-    The checks run in sops's order (complex value, comment, non-string key, ``=``),
-    so the first offending key reported is the same one.
-    """
-    pairs: list[tuple[str, str]] = []
-    for key, value in doc:
-        if isinstance(value, (Mapping, list)):
-            raise SealfileError(f"cannot use complex value in environment; offending key {key}")
-        if isinstance(key, Comment):
-            continue
-        if not isinstance(key, str):
-            raise SealfileError(f"cannot use non-string keys in environment, got {type(key).__name__}")
-        if "=" in key:
-            raise SealfileError(f"cannot use keys with '=' in environment: {key}")
-        text = value if isinstance(value, str) else format_value(value)
-        if "\0" in key or "\0" in text:
-            # Go's exec refuses too; name the key, never the value
-            raise SealfileError(f"cannot put a NUL byte in the environment; offending key {key.replace(chr(0), '?')}")
-        pairs.append((key, text))
-    return pairs
-
-
-def build_environment(pairs: Sequence[tuple[str, str]], *, pristine: bool = False,
-                      base: TMapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: ``base`` (default ``os.environ``) unless pristine, then ``pairs``.
-
-    A later entry replaces an earlier one and moves to its place, as Go's
-    ``exec.Cmd`` de-duplicates ``Env``.
-    """
-    env: dict[str, str] = {} if pristine else dict(os.environ if base is None else base)
-    for key, value in pairs:
-        env.pop(key, None)
-        env[key] = value
-    return env
-
-
-# --- decrypting ---------------------------------------------------------------------------
-
-def _read(path: str) -> bytes:
-    try:
-        return read_input(path)
-    except FileMissing as exc:
-        exc.exit_code = ExitCode.COULD_NOT_READ_INPUT  # sops: "Error reading file", exit 2
-        raise
-
-
-def decrypt_document(path: str, *, input_type: str | None = None, ignore_mac: bool = False,
-                     decryption_order: str | None = None, config: Any = None,
-                     env: TMapping[str, str] | None = None) -> Mapping:
-    """The first decrypted document of ``path`` (what exec-env exports)."""
-    fmt, _ = api.resolve_types(path, input_type, None, None)
-    try:
-        result = api.decrypt_tree(_read(path), input_type=fmt, ignore_mac=ignore_mac,
-                                  decryption_order=decryption_order, env=env, config=config)
-    except SealfileError as exc:
-        raise exc.with_path(path)
-    return result.docs[0] if result.docs else Mapping()
-
-
-def decrypt_plaintext(path: str, *, input_type: str | None = None, output_type: str | None = None,
-                      ignore_mac: bool = False, decryption_order: str | None = None,
-                      indent: int | None = None, config: Any = None,
-                      env: TMapping[str, str] | None = None) -> bytes:
-    """The decrypted file in ``output_type`` (default: the format of the file's name)."""
-    fmt_in, fmt_out = api.resolve_types(path, input_type, output_type, None)
-    try:
-        return api.decrypt_data(_read(path), input_type=fmt_in, output_type=fmt_out, ignore_mac=ignore_mac,
-                                decryption_order=decryption_order, indent=indent, env=env, config=config)
-    except SealfileError as exc:
-        raise exc.with_path(path)
-
-
-def check_filename(name: str | None) -> str:
-    """The FIFO's name: one plain path component, so the plaintext stays in the private directory.
-
-    sops accepts ``../x`` and ``/x`` (and then leaves the file behind); sealfile refuses them.
-    """
-    if name is None or name == "":
-        return DEFAULT_FILENAME
-    if "/" in name or name in (".", "..") or "\0" in name:
-        raise SealfileError(f"--filename must be a plain file name without '/', got {name!r}")
-    return name
 
 
 def switch_user(name: str) -> None:
@@ -144,13 +37,13 @@ def switch_user(name: str) -> None:
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        raise SealfileError(f"--user: unknown user {name}") from None
+        raise CommandError(f"--user: unknown user {name}") from None
     try:
         os.initgroups(entry.pw_name, entry.pw_gid)
         os.setgid(entry.pw_gid)
         os.setuid(entry.pw_uid)
     except OSError as exc:
-        raise SealfileError(f"--user: cannot switch to user {name}: {exc.strerror}") from None
+        raise CommandError(f"--user: cannot switch to user {name}: {exc.strerror}") from None
 
 
 # --- running the child --------------------------------------------------------------------
@@ -165,8 +58,8 @@ def _check_status(returncode: int) -> None:
     if returncode == 0:
         return
     if returncode < 0:
-        raise ChildFailed(f"signal: {_signal_name(-returncode)}", exit_code=255)
-    raise ChildFailed(f"exit status {returncode}", exit_code=returncode)
+        raise ChildFailed(f"signal: {_signal_name(-returncode)}", 255)
+    raise ChildFailed(f"exit status {returncode}", returncode)
 
 
 def _keyboard_reached_child() -> bool:
@@ -224,7 +117,7 @@ class _SignalForwarder:
     def _cancel_if_pending(self) -> None:
         if self.pending:
             signum = self.pending[0]
-            raise Interrupted(f"interrupted by signal: {_signal_name(signum)}", exit_code=128 + signum)
+            raise Interrupted(f"interrupted by signal: {_signal_name(signum)}", signum)
 
     def run(self, argv: list[str], env: dict[str, str]) -> int:
         """Start the command, wait for it (forwarding signals) and return its status."""
@@ -254,7 +147,7 @@ def _start_background(argv: list[str], env: dict[str, str]) -> None:
         subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     except OSError as exc:
-        raise SealfileError(f"cannot start {SHELL}: {exc.strerror}") from None
+        raise CommandError(f"cannot start {SHELL}: {exc.strerror}") from None
 
 
 def run_with_env(command: str, env: dict[str, str], *, background: bool = False,
@@ -269,7 +162,7 @@ def run_with_env(command: str, env: dict[str, str], *, background: bool = False,
         try:
             os.execve(SHELL, argv, env)
         except OSError as exc:
-            raise SealfileError(f"cannot run {SHELL}: {exc.strerror}") from None
+            raise CommandError(f"cannot run {SHELL}: {exc.strerror}") from None
     if background:
         _start_background(argv, env)
         return
@@ -277,7 +170,7 @@ def run_with_env(command: str, env: dict[str, str], *, background: bool = False,
         try:
             status = forwarder.run(argv, env)
         except OSError as exc:
-            raise SealfileError(f"cannot run {SHELL}: {exc.strerror}") from None
+            raise CommandError(f"cannot run {SHELL}: {exc.strerror}") from None
     _check_status(status)
 
 
@@ -353,8 +246,7 @@ class _PrivateDir:
         try:
             self.path = tempfile.mkdtemp(prefix=".sealfile-")
         except OSError as exc:
-            raise SealfileError(f"cannot create a private temporary directory: {exc.strerror}",
-                                exit_code=ExitCode.COULD_NOT_WRITE_OUTPUT) from None
+            raise WriteError(f"cannot create a private temporary directory: {exc.strerror}") from None
         return self
 
     def place(self, name: str, data: bytes, *, fifo: bool) -> str:
@@ -368,8 +260,7 @@ class _PrivateDir:
             else:
                 _write_private_file(target, data)
         except OSError as exc:
-            raise SealfileError(f"cannot create {name} in a private temporary directory: {exc.strerror}",
-                                exit_code=ExitCode.COULD_NOT_WRITE_OUTPUT) from None
+            raise WriteError(f"cannot create {name} in a private temporary directory: {exc.strerror}") from None
         return target
 
     def __exit__(self, *_: object) -> None:
@@ -386,7 +277,7 @@ def _run_with_file_here(command: str, data: bytes, *, fifo: bool, name: str,
         try:
             status = forwarder.run(_shell(command.replace("{}", target)), env)
         except OSError as exc:
-            raise SealfileError(f"cannot run {SHELL}: {exc.strerror}") from None
+            raise CommandError(f"cannot run {SHELL}: {exc.strerror}") from None
     _check_status(status)
 
 
@@ -422,7 +313,7 @@ def run_with_file(command: str, data: bytes, *, fifo: bool = True, filename: str
 
     Raises :class:`ChildFailed` with the command's status when it fails.
     """
-    name = check_filename(filename)
+    name = api.check_filename(filename)
     child_env = dict(os.environ) if env is None else env
 
     def work() -> None:
@@ -432,41 +323,3 @@ def run_with_file(command: str, data: bytes, *, fifo: bool = True, filename: str
         _run_in_watcher(work)
     else:
         work()
-
-
-def exec_env(path: str, command: str, *, pristine: bool = False, background: bool = False,
-             same_process: bool = False, user: str | None = None, input_type: str | None = None,
-             ignore_mac: bool = False, decryption_order: str | None = None, config: Any = None,
-             env: TMapping[str, str] | None = None) -> None:
-    """sops exec-env: run ``command`` with the file's top-level values in its environment.
-
-    ``env`` is where keys are looked up and what the command inherits
-    (default ``os.environ``).
-    """
-    if background and same_process:
-        raise SealfileError("The --same-process flag cannot be used with --background",
-                            exit_code=ExitCode.CONFLICTING_PARAMETERS)
-    doc = decrypt_document(path, input_type=input_type, ignore_mac=ignore_mac,
-                           decryption_order=decryption_order, config=config, env=env)
-    try:
-        pairs = environment_pairs(doc)
-    except SealfileError as exc:
-        raise exc.with_path(path)
-    child_env = build_environment(pairs, pristine=pristine, base=env)
-    if user:
-        switch_user(user)
-    run_with_env(command, child_env, background=background, same_process=same_process)
-
-
-def exec_file(path: str, command: str, *, no_fifo: bool = False, filename: str | None = None,
-              background: bool = False, user: str | None = None, input_type: str | None = None,
-              output_type: str | None = None, ignore_mac: bool = False, decryption_order: str | None = None,
-              indent: int | None = None, config: Any = None, env: TMapping[str, str] | None = None) -> None:
-    """sops exec-file: run ``command`` with ``{}`` replaced by the path of the decrypted file."""
-    check_filename(filename)
-    data = decrypt_plaintext(path, input_type=input_type, output_type=output_type, ignore_mac=ignore_mac,
-                             decryption_order=decryption_order, indent=indent, config=config, env=env)
-    if user:
-        switch_user(user)
-    run_with_file(command, data, fifo=not no_fifo, filename=filename, background=background,
-                  env=dict(os.environ if env is None else env))

@@ -11,12 +11,11 @@ from typing import Any
 
 import click
 
-from ..errors import ExitCode, SealfileError
-from .options import DECRYPTION_ORDER_ENV, FORMAT_CHOICE, LazyModule, global_settings
+from .. import api
+from ..errors import InvalidArgument, NoFileSpecified, SealfileError
+from . import options as opt
 
-mutate = LazyModule("sealfile.mutate")
-
-__all__ = ["COMMANDS", "run_set", "run_unset"]
+__all__ = ["set_command", "unset_command", "run_set", "run_unset"]
 
 _CONTEXT = {"ignore_unknown_options": True}
 
@@ -26,7 +25,7 @@ def _positional(args: tuple[str, ...], count: int, message: str) -> tuple[str, .
         if arg.startswith("--") and len(arg) > 2:
             raise click.UsageError(f"flag provided but not defined: {arg.split('=', 1)[0]}")
     if len(args) != count:
-        raise SealfileError(message, exit_code=ExitCode.NO_FILE_SPECIFIED)
+        raise NoFileSpecified(message)
     return args
 
 
@@ -34,15 +33,14 @@ def _read_value(value: str | None, value_file: bool, value_stdin: bool) -> str |
     if value_stdin:
         return sys.stdin.buffer.read()
     if value is None:
-        raise SealfileError("no value given (pass VALUE, --value-file FILE or --value-stdin)",
-                            exit_code=ExitCode.NO_FILE_SPECIFIED)
+        raise NoFileSpecified("no value given (pass VALUE, --value-file FILE or --value-stdin)")
     if not value_file:
         return value
     try:
         with open(value, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        raise SealfileError(f"cannot read the value file: {exc.strerror}", path=value) from None
+        raise InvalidArgument(f"cannot read the value file: {exc.strerror}", file=value) from None
 
 
 def run_set(ctx: click.Context | None, file: str, path: str, value: str | None, *,
@@ -57,17 +55,16 @@ def run_set(ctx: click.Context | None, file: str, path: str, value: str | None, 
     flags) are accepted and ignored, as sops ignores them with ``--set``.
     """
     if value_file and value_stdin:
-        raise SealfileError("cannot use both --value-file and --value-stdin", path=file)
+        raise InvalidArgument("cannot use both --value-file and --value-stdin", file=file)
     try:
-        tree_path = mutate.parse_tree_path(path)  # sops checks the path before reading the value
+        tree_path = api.parse_tree_path(path)  # sops checks the path before reading the value
         data = _read_value(value, value_file, value_stdin)
     except SealfileError as exc:
         raise exc.with_path(file)
-    settings = global_settings(ctx, config_path, indent)
-    mutate.set_value(file, tree_path, data, idempotent=idempotent, input_type=input_type,
-                     output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac,
-                     decryption_order=decryption_order,
-                     indent=settings["indent"], config=settings["config"])
+    settings = opt.settings(ctx, config_path=config_path, indent=indent, decryption_order=decryption_order,
+                            file=file)
+    api.set_value(file, tree_path, data, idempotent=idempotent, input_type=input_type, output_type=output_type,
+                  filename_override=filename_override, ignore_mac=ignore_mac, settings=settings)
 
 
 def run_unset(ctx: click.Context | None, file: str, path: str, *, idempotent: bool = False,
@@ -76,43 +73,30 @@ def run_unset(ctx: click.Context | None, file: str, path: str, *, idempotent: bo
               decryption_order: str | None = None, config_path: str | None = None,
               indent: int | None = None, **_ignored: Any) -> None:
     """Remove PATH from FILE, in place."""
-    settings = global_settings(ctx, config_path, indent)
     try:
-        tree_path = mutate.parse_tree_path(path, what="unset")
+        tree_path = api.parse_tree_path(path, what="unset")
     except SealfileError as exc:
         raise exc.with_path(file)
-    mutate.unset_value(file, tree_path, idempotent=idempotent, input_type=input_type,
-                       output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac,
-                       decryption_order=decryption_order,
-                       indent=settings["indent"], config=settings["config"])
+    settings = opt.settings(ctx, config_path=config_path, indent=indent, decryption_order=decryption_order,
+                            file=file)
+    api.unset_value(file, tree_path, idempotent=idempotent, input_type=input_type, output_type=output_type,
+                    filename_override=filename_override, ignore_mac=ignore_mac, settings=settings)
 
 
-def _common(f: Any) -> Any:
-    for decorator in reversed([
-        click.option("--input-type", type=FORMAT_CHOICE, help="Format of FILE (default: from its extension)."),
-        click.option("--output-type", type=FORMAT_CHOICE,
-                     help="Format to write FILE back in (default: its input format)."),
-        click.option("--shamir-secret-sharing-threshold", type=int, default=None,
-                     help="Accepted for sops compatibility; the file's key groups are kept."),
-        click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (values must still decrypt)."),
-        click.option("--decryption-order", envvar=DECRYPTION_ORDER_ENV, metavar="TYPES",
-                     help="Comma-separated key types to try first (default: age,pgp)."),
-    ]):
-        f = decorator(f)
-    return f
+_common = opt.compose(opt.input_type, opt.output_type, opt.shamir_threshold, opt.ignore_mac, opt.decryption_order)
 
 
 @click.command("set", context_settings=_CONTEXT)
 @_common
 @click.option("--value-file", is_flag=True, help="VALUE is a file holding the JSON value (keeps it out of ps).")
 @click.option("--value-stdin", is_flag=True, help="Read the JSON value from standard input; omit VALUE.")
-@click.option("--idempotent", is_flag=True, help="Do not write FILE when PATH already has VALUE.")
+@opt.idempotent
 @click.argument("args", nargs=-1, metavar="FILE PATH [VALUE]")
 @click.pass_context
 def set_command(ctx: click.Context, args: tuple[str, ...], value_stdin: bool, **kw: Any) -> None:
     """Set PATH (e.g. '["db"]["password"]') in FILE to the JSON VALUE, in place."""
     if value_stdin and kw["value_file"]:
-        raise SealfileError("cannot use both --value-file and --value-stdin")
+        raise InvalidArgument("cannot use both --value-file and --value-stdin")
     if value_stdin:
         file, path = _positional(args, 2, "file specified, or index and value are missing. Need "
                                           "precisely 2 positional arguments since --value-stdin is used.")
@@ -125,13 +109,10 @@ def set_command(ctx: click.Context, args: tuple[str, ...], value_stdin: bool, **
 
 @click.command("unset", context_settings=_CONTEXT)
 @_common
-@click.option("--idempotent", is_flag=True, help="Do nothing when PATH does not exist.")
+@opt.idempotent
 @click.argument("args", nargs=-1, metavar="FILE PATH")
 @click.pass_context
 def unset_command(ctx: click.Context, args: tuple[str, ...], **kw: Any) -> None:
     """Remove the key or list element at PATH from FILE, in place."""
     file, path = _positional(args, 2, "no file specified, or index is missing")
     run_unset(ctx, file, path, **kw)
-
-
-COMMANDS: list[click.Command] = [set_command, unset_command]

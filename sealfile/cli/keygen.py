@@ -1,0 +1,29 @@
+"""sealfile keygen: a new age identity (like age-keygen); the recipient goes to stderr."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import api
+
+__all__ = ["keygen"]
+
+
+@click.command("keygen")
+@click.option("-o", "--output", metavar="FILE", help="Write the identity to FILE (mode 0600); FILE must not exist.")
+@click.option("--force", is_flag=True, help="Overwrite FILE when it exists (the old identity is lost).")
+def keygen(output: str | None, force: bool) -> None:
+    """Generate an age identity (like age-keygen); the recipient goes to stderr.
+
+    An existing FILE is refused, as ``age-keygen -o`` refuses it: overwriting
+    an identity loses access to every file encrypted to it.
+    """
+    if output and output not in ("-", "/dev/stdout"):
+        recipient = api.write_identity(output, force=force)
+        click.echo(f"Public key: {recipient}", err=True)
+        return
+    text, recipient = api.new_identity()
+    if not sys.stdout.isatty():
+        click.echo(f"Public key: {recipient}", err=True)
+    api.write_stdout(text)
