@@ -100,11 +100,11 @@ def load_config(path: str | None) -> Config:
 
 
 def parse_config(data: bytes, path: str | None = None) -> Config:
-    from .stores import store_for
+    from .stores import CONFIG_FORMAT, store_for
     from .core.tree import to_python
 
     try:
-        docs = store_for("yaml").load_plain(data)
+        docs = store_for(CONFIG_FORMAT).load_plain(data)
     except SealfileError as exc:
         raise ConfigError(f"error loading config: {exc.message}", path=path) from None
     raw = to_python(docs[0]) if docs else {}

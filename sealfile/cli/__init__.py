@@ -109,8 +109,21 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _quiet_grpc() -> None:
+    """Keep gRPC's C core (GCP KMS) from printing connection trouble to stderr, which helm-secrets merges
+    into values; the per-key report already says what failed.
+
+    The core reads ``GRPC_VERBOSITY`` from the C environment when it loads.  ``os.putenv`` sets it
+    there without adding it to ``os.environ``, so the environment exec-env hands its command stays
+    the user's, and the library (which programs import) never touches the process environment.
+    """
+    if "GRPC_VERBOSITY" not in os.environ:
+        os.putenv("GRPC_VERBOSITY", "NONE")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
+    _quiet_grpc()
     try:
         cli.main(args=args, prog_name="sealfile", standalone_mode=False)
     except SealfileError as exc:

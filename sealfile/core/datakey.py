@@ -13,7 +13,7 @@ from . import shamir
 from .cipher import DataKey
 from ..errors import (DuplicateDecryptionKeyType, MasterKeyError, NoKeyCouldDecrypt, SealfileError, ShamirError,
                       UnknownKeyType, WrapError)
-from ..keys import KeyContext, KeyEntry, MasterKey, key_type, now_rfc3339
+from ..keys import DEFAULT_DECRYPTION_ORDER, KeyContext, KeyEntry, MasterKey, key_type, now_rfc3339
 from ..keys import names as key_names
 
 
@@ -71,7 +71,7 @@ def _ordered(group: list[KeyEntry], order: Sequence[str]) -> list[KeyEntry]:
 
 
 def recover_data_key(groups: list[list[KeyEntry]], threshold: int, ctx: KeyContext,
-                     order: Sequence[str] | None = ("age", "pgp")) -> DataKey:
+                     order: Sequence[str] | None = DEFAULT_DECRYPTION_ORDER) -> DataKey:
     """Unwrap enough of ``groups`` to rebuild the data key, or raise NoKeyCouldDecrypt."""
     recovered: list[bytes] = []
     report: list[tuple[int, bool, list[tuple[str, str]]]] = []

@@ -15,7 +15,7 @@ from . import versions
 from .gofmt import go_yaml_sorted
 from ..keys import KeyEntry, entry_from_metadata, key_types, ordered
 from ..keys import names as key_names
-from .selectors import DEFAULT_SUFFIX, KINDS, Selector
+from .selectors import KINDS, Selector
 from .tree import Branch, Comment, Mapping, rebuild
 
 #: the sops release whose output layout sealfile writes by default
@@ -265,7 +265,3 @@ def _sorted_entries(tree: Mapping, groups: list[list[KeyEntry]]) -> bool:
             if names != own and names == sorted(names) and sorted(own) == names:
                 return True
     return False
-
-
-def default_selector() -> Selector:
-    return Selector("unencrypted_suffix", DEFAULT_SUFFIX)

@@ -29,7 +29,7 @@ from typing import Any, Callable
 from cryptography.exceptions import InvalidTag
 
 from .cipher import AUTH_FAILED, IV_SIZE, TAG_SIZE, Cipher
-from ..errors import DecryptError, EncryptError, SealfileError
+from ..errors import DecryptError, EncryptError, SealfileError, key_path_of_aad
 from .mac import MacHasher
 from .metadata import Metadata
 from .selectors import Selector
@@ -190,7 +190,8 @@ class SealedPayload:
             decryptor.finalize()
         except InvalidTag:
             buffer.close()  # unauthenticated plaintext never leaves
-            raise DecryptError(f"could not decrypt value at {AAD}: {AUTH_FAILED}") from None
+            raise DecryptError(f"could not decrypt value at {AAD}: {AUTH_FAILED}",
+                               key_path=key_path_of_aad(AAD)) from None
         plaintext = buffer.getvalue()
         if keep_iv:
             cipher.remember(plaintext, "str", AAD, self._iv)

@@ -107,10 +107,6 @@ class SopsFile:
         """A binary file's decrypted content while :attr:`docs` has not been used, else None."""
         return self._payload
 
-    @property
-    def is_plaintext(self) -> bool:
-        return self._plaintext
-
     # --- keys ----------------------------------------------------------------------------------
 
     @property

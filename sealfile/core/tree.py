@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator, Sequence, Union
 
-__all__ = ["Comment", "Mapping", "Timestamp", "Node", "Documents", "is_mapping", "to_python", "from_python",
+__all__ = ["Comment", "Mapping", "Timestamp", "Node", "to_python", "from_python",
            "rebuild", "Branch"]
 
 
@@ -39,11 +39,6 @@ class Mapping(list):
     """An ordered mapping that may hold duplicate keys and comment items."""
 
     __slots__ = ()
-
-    def keys_(self) -> Iterator[str]:
-        for k, _ in self:
-            if not isinstance(k, Comment):
-                yield k
 
     def find(self, key: str) -> int:
         """Index of the first item whose key is ``key`` or -1."""
@@ -147,13 +142,6 @@ class Timestamp:
 
 
 Node = Union[Mapping, list, str, int, float, bool, None, Timestamp, Comment]
-Documents = list  # list[Mapping]
-
-
-def is_mapping(node: Any) -> bool:
-    return isinstance(node, Mapping)
-
-
 #: what ``rebuild``'s ``branch`` returns for a container: its children, and how to build the
 #: new container from the rebuilt children (in the same order)
 Branch = tuple[Sequence[Any], Callable[[list[Any]], Any]]

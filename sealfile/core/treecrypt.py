@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cipher import Cipher, is_token, plaintext_of, value_of
-from ..errors import DecryptError, EncryptError
+from ..errors import DecryptError, EncryptError, key_path_of_aad
 from .mac import MacHasher
 from .selectors import Selector
 from .tree import Comment, Mapping
@@ -48,7 +48,7 @@ def encrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
         try:
             plaintext, type_tag = plaintext_of(value)
         except EncryptError as exc:
-            raise EncryptError(f"cannot encrypt value at {aad}: {exc.message}") from None
+            raise EncryptError(f"cannot encrypt value at {aad}: {exc.message}", key_path=key_path_of_aad(aad)) from None
         hasher.add(plaintext, encrypt)
         if not encrypt or plaintext == b"" and type_tag == "str":
             return value
@@ -79,14 +79,15 @@ def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
             return value
         if not isinstance(value, str):
             raise DecryptError(f"value at {aad} is not encrypted (expected an ENC[] string, "
-                               f"found {type(value).__name__})")
+                               f"found {type(value).__name__})", key_path=key_path_of_aad(aad))
         if not is_token(value):
-            raise DecryptError(f"value at {aad} is not in sops' ENC[] data format")
+            raise DecryptError(f"value at {aad} is not in sops' ENC[] data format", key_path=key_path_of_aad(aad))
         try:
             plaintext, type_tag = cipher.decrypt_bytes(value, aad)
+            result = value_of(plaintext, type_tag)
         except DecryptError as exc:
-            raise DecryptError(f"could not decrypt value at {aad}: {exc.message}") from None
-        result = value_of(plaintext, type_tag)
+            raise DecryptError(f"could not decrypt value at {aad}: {exc.message}",
+                               key_path=key_path_of_aad(aad)) from None
         if type_tag != "comment":
             hasher.add(plaintext_of(result)[0], True)
         return result

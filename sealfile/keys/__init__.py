@@ -15,7 +15,7 @@ from ..errors import MasterKeyError, MissingExtra, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, FlagOption, MasterKey, now_rfc3339
 
 __all__ = ["KeyContext", "KeyEntry", "KeyType", "KeyOrder", "FlagOption", "MasterKey", "KeyBase", "now_rfc3339",
-           "key_types", "key_type", "provider", "parse_key", "entry_from_metadata", "OpaqueKey",
+           "key_types", "key_type", "provider", "parse_key", "parse_keys", "entry_from_metadata", "OpaqueKey",
            "default_decryption_order", "ordered", "new_identity", "names", "DEFAULT_DECRYPTION_ORDER"]
 
 #: one line per key type: its metadata name, and the module under ``sealfile.keys`` that declares it
@@ -83,6 +83,12 @@ def parse_key(type_name: str, spec: Any, options: Mapping[str, Any] | None = Non
     """A key of ``type_name`` from a flag or config item; ``options`` as :meth:`MasterKey.parse` takes them."""
     key: MasterKey = provider(type_name).parse(spec, options)
     return key
+
+
+def parse_keys(type_name: str, text: str, options: Mapping[str, Any] | None = None) -> list[MasterKey]:
+    """Keys of one type from a comma-separated list (a flag, a recipients variable): items trimmed,
+    empty items skipped."""
+    return [parse_key(type_name, item.strip(), options) for item in text.split(",") if item.strip()]
 
 
 class OpaqueKey:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Mapping
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType
 
-__all__ = ["KEY_TYPE", "AgeKey", "parse_list", "generate_identity", "armor", "dearmor"]
+__all__ = ["KEY_TYPE", "AgeKey", "generate_identity", "armor", "dearmor"]
 
 ARMOR_HEADER = "-----BEGIN AGE ENCRYPTED FILE-----"
 ARMOR_FOOTER = "-----END AGE ENCRYPTED FILE-----"
@@ -148,11 +148,6 @@ def _parse_recipient(text: str) -> Any:
             raise UnknownRecipient("failed to parse input as age-ssh public key "
                                    f"(ssh-ed25519 or ssh-rsa): {text!r}") from None
     raise UnknownRecipient(f"failed to parse input, unknown recipient type: {text!r}")
-
-
-def parse_list(text: str) -> list["AgeKey"]:
-    """``--age`` / ``SOPS_AGE_RECIPIENTS``: comma-separated, items trimmed, empty items skipped."""
-    return [AgeKey.parse(item) for item in text.split(",") if _go_trim(item)]
 
 
 def generate_identity() -> tuple[str, str]:

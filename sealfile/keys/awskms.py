@@ -57,7 +57,7 @@ from ..errors import InvalidKmsContext, MasterKeyError, MetadataError, SealfileE
 from .base import (ATTEMPTS, CONNECT_TIMEOUT, FlagOption, KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType,
                    READ_TIMEOUT, import_sdk, now_rfc3339, recorded)
 
-__all__ = ["KEY_TYPE", "AwsKmsKey", "parse_context", "parse_list", "context_to_string", "session_name"]
+__all__ = ["KEY_TYPE", "AwsKmsKey", "parse_context", "context_to_string", "session_name"]
 
 #: sops's ``arnRegex``; Go's ``\w`` is ASCII and ``.`` stops at newlines
 _ARN = re.compile(r"arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+\Z", re.ASCII)
@@ -101,13 +101,6 @@ def context_option(value: Any) -> dict[str, str] | None:
     if isinstance(value, Mapping):
         return dict(value)  # the key converts and checks the values, as for config files
     return parse_context(str(value))
-
-
-def parse_list(text: str, context: Mapping[str, str] | None = None, aws_profile: str = "") -> list["AwsKmsKey"]:
-    """``--kms`` / ``SOPS_KMS_ARN``: sops's ``MasterKeysFromArnString`` (empty items are kept)."""
-    if text == "":
-        return []
-    return [AwsKmsKey.from_arn(item, context, aws_profile) for item in text.split(",")]
 
 
 def _scalar_text(value: Any, what: str, error: type[SealfileError]) -> str:

@@ -21,17 +21,12 @@ from urllib.parse import quote
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, import_sdk, now_rfc3339, recorded
 
-__all__ = ["KEY_TYPE", "AzureKeyVaultKey", "parse_list"]
+__all__ = ["KEY_TYPE", "AzureKeyVaultKey"]
 
 #: sops's NewMasterKeyFromURL pattern: {vaultUrl}/keys/{name}[/{version}]
 _URL = re.compile(r"(https://[^/]+)/keys/([^/]+)(/[^/]*)?")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _ALGORITHM = "RSA-OAEP-256"
-
-
-def parse_list(text: str) -> list["AzureKeyVaultKey"]:
-    """``--azure-kv`` / ``SOPS_AZURE_KEYVAULT_URLS``: comma-separated key URLs (sops skips nothing)."""
-    return [AzureKeyVaultKey.parse(item) for item in text.split(",")] if text else []
 
 
 def _b64url(data: bytes) -> str:

@@ -33,7 +33,6 @@ import ipaddress
 import json
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
@@ -43,7 +42,7 @@ from ..errors import MasterKeyError, MetadataError, SealfileError, UnknownRecipi
 from .base import (ATTEMPTS, CONNECT_TIMEOUT, KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, READ_TIMEOUT,
                    import_sdk, now_rfc3339, recorded)
 
-__all__ = ["KEY_TYPE", "GcpKmsKey", "parse_list", "crc32c"]
+__all__ = ["KEY_TYPE", "GcpKmsKey", "crc32c"]
 
 #: sops's pattern, checked before any call (``newKMSClient``)
 _RESOURCE_ID = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+")
@@ -56,11 +55,6 @@ _WHAT = "GCP KMS"
 _CALL_BUDGET = CONNECT_TIMEOUT + READ_TIMEOUT
 #: gRPC codes worth a second attempt: the service (or the path to it) hiccupped
 _TRANSIENT = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL", "ABORTED"})
-
-
-def parse_list(text: str) -> list["GcpKmsKey"]:
-    """``--gcp-kms`` / ``SOPS_GCP_KMS_IDS``: comma-separated resource ids, empty items skipped."""
-    return [GcpKmsKey.parse(item) for item in text.split(",") if item.strip()]
 
 
 def _crc32c_table() -> list[int]:
@@ -326,23 +320,6 @@ def _rest_client(ctx: KeyContext, creds: Any, http: _AuthHttp, host: str, port: 
     return kms.KeyManagementServiceClient(transport=transport)
 
 
-def _import_grpc_quietly() -> None:
-    """Load grpc with its C core's logging off unless the user set ``GRPC_VERBOSITY``.
-
-    The core would print connection trouble to stderr, which helm-secrets merges
-    into values (the per-key report already says what failed).  It reads the
-    variable when it loads, so the variable is set around that import only: the
-    process environment, which ``exec-env`` hands to its child, stays as it was.
-    """
-    if "grpc" in sys.modules or "GRPC_VERBOSITY" in os.environ:
-        return
-    os.environ["GRPC_VERBOSITY"] = "NONE"
-    try:
-        import_sdk("grpc", _EXTRA, _WHAT)
-    finally:
-        os.environ.pop("GRPC_VERBOSITY", None)
-
-
 def _client(ctx: KeyContext) -> Any:
     """One KMS client per endpoint and transport per run (KeyContext.cache); credentials are
     resolved once per run, and so is a failure to get them (it is not retried for every key)."""
@@ -352,7 +329,6 @@ def _client(ctx: KeyContext) -> Any:
     client = ctx.cache.get(cache_key)
     if client is not None:
         return client
-    _import_grpc_quietly()
     import_sdk("google.cloud.kms_v1", _EXTRA, _WHAT)  # a missing extra is the reason, not credentials
     http = ctx.cache.get("gcp_kms:http")
     if http is None:

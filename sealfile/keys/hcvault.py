@@ -19,7 +19,7 @@ from . import vaultclient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339, recorded
 from .vaultclient import PATH_SAFE, clean_path
 
-__all__ = ["KEY_TYPE", "VaultTransitKey", "parse_uris"]
+__all__ = ["KEY_TYPE", "VaultTransitKey"]
 
 _EXAMPLE = "https://vault.example.com:8200/v1/transit/keys/keyName"
 #: sops's checks on the URI's path (unanchored, as Go's ``Regexp.Match``)
@@ -29,11 +29,6 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+(%25[^\]]*)?\]|[^\s/?#@\[\]:]+)(:[0-9]*)?")
 #: characters Go leaves as they are in an already-escaped path (``validEncoded``)
 _VALID_PATH = re.compile(r"[A-Za-z0-9\-_.~$&+,/:;=@!'()*\[\]%]*")
-
-
-def parse_uris(text: str) -> list["VaultTransitKey"]:
-    """``--hc-vault-transit`` / ``SOPS_VAULT_URIS``: comma-separated, empty items skipped."""
-    return [VaultTransitKey.parse(item) for item in text.split(",") if item]
 
 
 KEY_TYPE = KeyType(

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Mapping
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339, recorded
 
-__all__ = ["KEY_TYPE", "PgpKey", "parse_list"]
+__all__ = ["KEY_TYPE", "PgpKey"]
 
 _FINGERPRINT = re.compile(r"(?:0[xX])?(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})!?")
 _STATUS = "[GNUPG:] "
@@ -29,11 +29,6 @@ _INV_RECP = {
     "8": "policy mismatch", "10": "the key is not trusted", "13": "the key is disabled",
     "14": "invalid key specification",
 }
-
-
-def parse_list(text: str) -> list["PgpKey"]:
-    """``--pgp`` / ``SOPS_PGP_FP``: comma-separated fingerprints, empty items skipped."""
-    return [PgpKey.parse(item) for item in text.split(",") if item.strip()]
 
 
 def _gpg_binary(ctx: KeyContext) -> str:

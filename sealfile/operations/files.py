@@ -8,8 +8,6 @@ write goes in place, to ``--output``, or nowhere (the caller prints it).
 from __future__ import annotations
 
 import os
-from typing import Any
-
 from ..core.sopsfile import SopsFile
 from ..errors import ConflictingParameters, SealfileError
 from ..fileio import read_input, write_result
@@ -58,7 +56,3 @@ def open_encrypted(path: str | os.PathLike[str], settings: Settings, *, input_ty
 def named(path: str) -> str | None:
     """The file name errors should carry (None for standard input)."""
     return None if path == STDIN else path
-
-
-def store_for_output(settings: Settings, fmt: str) -> Any:
-    return settings.store(fmt)

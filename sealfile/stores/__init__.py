@@ -14,7 +14,7 @@ from typing import Any
 
 from .base import Store
 
-__all__ = ["Store", "Format", "store_for", "store_class", "format_for_path", "formats", "FORMATS"]
+__all__ = ["Store", "Format", "store_for", "store_class", "format_for_path", "formats", "FORMATS", "CONFIG_FORMAT"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ _FORMATS = (
 )
 #: the format of a file whose name says nothing
 _FALLBACK = "binary"
+#: sops reads its config file as YAML, whatever the file is called
+CONFIG_FORMAT = "yaml"
 #: every format name, in the registry's order
 FORMATS = tuple(f.name for f in _FORMATS)
 

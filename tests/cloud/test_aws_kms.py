@@ -26,7 +26,7 @@ import sealfile
 from conftest import VECTORS, make_age_key, run_sealfile, run_sops
 from sealfile.errors import ExitCode, MasterKeyError, SealfileError
 from sealfile.keys import awskms
-from sealfile.keys.awskms import AwsKmsKey, parse_context, parse_list, session_name
+from sealfile.keys.awskms import AwsKmsKey, parse_context, session_name
 from sealfile.keys.base import KeyContext
 from servers.moto import ROLE_ARN, ConnectionCounter, closed_port, moto_server  # noqa: F401
 from servers.net import CannedReply
@@ -417,7 +417,6 @@ def test_string_forms_follow_sops():
     assert ctx.to_string() == "A|a:1,b:2,c:true"
     assert AwsKmsKey("A", "R", (), "prof").to_string() == "A+R||prof"
     assert AwsKmsKey("A", context=(("k", "v"),), aws_profile="p").to_string() == "A|k:v|p"
-    assert [k.arn for k in parse_list("x,,y")] == ["x", "", "y"] and parse_list("") == []
     assert session_name("my-Host_x.ex^ample.com") == "sops@myHost_x.ex^ample.com"  # as sops 3.11 sends it
     assert session_name("h" * 100) == "sops@" + "h" * 59
     with pytest.raises(SealfileError):

@@ -22,7 +22,12 @@ import sealfile
 from conftest import clean_env, make_age_key, run_sealfile, run_sops
 from sealfile.errors import MasterKeyError, SealfileError, UnknownRecipient
 from sealfile.keys import KeyContext
-from sealfile.keys.azkv import AzureKeyVaultKey, parse_list
+from functools import partial
+
+from sealfile.keys import parse_keys
+from sealfile.keys.azkv import AzureKeyVaultKey
+
+parse_list = partial(parse_keys, "azure_kv")
 from servers.azurekv import CLIENT_SECRET, LOGIN_HOST, VAULT, AzureEnv, azure_env, closed_port  # noqa: F401
 
 PLAINTEXTS = {

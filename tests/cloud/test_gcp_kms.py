@@ -23,7 +23,7 @@ import pytest
 import sealfile
 from conftest import VECTORS, make_age_key, run_sealfile, run_sops
 from sealfile.errors import MasterKeyError, NoKeyCouldDecrypt, SealfileError, UnknownRecipient
-from sealfile.keys import KeyContext, entry_from_metadata
+from sealfile.keys import KeyContext, entry_from_metadata, parse_keys
 from sealfile.keys import gcpkms
 from sealfile.keys.gcpkms import GcpKmsKey
 from servers.gcpkms import closed_port, crc32c_bitwise, gcp_kms  # noqa: F401
@@ -442,7 +442,7 @@ def test_parse_string_forms_and_metadata():
     assert GcpKmsKey.parse(" projects/p/locations/global/ keyRings/r/cryptoKeys/k ").resource_id == rid
     assert GcpKmsKey.parse({"resource_id": rid}) == GcpKmsKey(rid)
     assert GcpKmsKey(rid).to_string() == rid
-    assert [k.resource_id for k in gcpkms.parse_list(f"{rid}, ,{rid}2")] == [rid, rid + "2"]
+    assert [k.resource_id for k in parse_keys("gcp_kms", f"{rid}, ,{rid}2")] == [rid, rid + "2"]
     for bad in ("projects/p/locations/l/keyRings/r", f"{rid}/cryptoKeyVersions/1", "keyRings/r/cryptoKeys/k",
                 f"x{rid}", 5):
         with pytest.raises(UnknownRecipient):

@@ -17,7 +17,12 @@ from ruamel.yaml import YAML
 from sealfile.core.cipher import Cipher, DataKey
 from sealfile.errors import MasterKeyError, MetadataError, UnknownRecipient
 from sealfile.keys import KeyContext, KeyEntry, MasterKey, provider
-from sealfile.keys.age import AgeKey, armor, dearmor, generate_identity, parse_list
+from functools import partial
+
+from sealfile.keys import parse_keys
+from sealfile.keys.age import AgeKey, armor, dearmor, generate_identity
+
+parse_list = partial(parse_keys, "age")
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 VECTOR_RECIPIENT = "age12793gm6ut7lyat2s3nq8arw8uwg7wa3twc8pfv08qj2y7xqfe4yqza9hv4"

@@ -15,7 +15,12 @@ from ruamel.yaml import YAML
 from sealfile.core.cipher import Cipher, DataKey
 from sealfile.errors import MasterKeyError, MetadataError, UnknownRecipient
 from sealfile.keys import KeyContext, KeyEntry, MasterKey, provider
-from sealfile.keys.pgp import PgpKey, parse_list
+from functools import partial
+
+from sealfile.keys import parse_keys
+from sealfile.keys.pgp import PgpKey
+
+parse_list = partial(parse_keys, "pgp")
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 VECTOR_FP = "A45DD0C862DCC4ADF928414EE79EB567F56B4906"
