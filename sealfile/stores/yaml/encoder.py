@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from typing import Any, Generator
 
 from ...core.gofmt import format_g
@@ -52,12 +53,33 @@ def printable(c: str) -> bool:
     return False
 
 
+#: ASCII letters, digits and ``_`` first, then also spaces, ``.``, ``/`` and ``-``: nothing go-yaml's
+#: analysis reacts to, unless the string ends in a space
+_UNREMARKABLE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ ./-]*\Z").match
+
+
+#: after the first character: a flow indicator, ``:`` before a blank or the end, ``#`` after a blank
+_FLOW_INDICATOR = re.compile(r"[,?\[\]{}:]").search
+_COLON_BLANK = re.compile(r":(?:[ \t]|\Z)").search
+_BLANK_HASH = re.compile("[ \t\r\n\x85\u2028\u2029]#").search
+
+
 class Analysis:
     """``yaml_emitter_analyze_scalar``'s verdict on one string."""
 
     __slots__ = ("multiline", "flow_plain", "block_plain", "single", "block", "nbytes")
 
     def __init__(self, value: str) -> None:
+        if _UNREMARKABLE(value) is not None and value[-1] != " ":
+            # most keys and values: no indicator, no break, no blank at either end
+            self.nbytes = len(value)
+            self.multiline = False
+            self.flow_plain = self.block_plain = self.single = self.block = True
+        else:
+            self.analyze(value)
+
+    def analyze(self, value: str) -> None:
+        """The whole of ``yaml_emitter_analyze_scalar`` (what :meth:`__init__` shortcuts)."""
         self.nbytes = len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
         if not value:
             self.multiline = False
@@ -80,25 +102,13 @@ class Analysis:
                 block_ind = True
         elif first == "-" and followed:
             flow_ind = block_ind = True
-        rest = value[1:]
-        if rest:
-            if any(c in rest for c in ",?[]{}"):
+        if n > 1:
+            if _FLOW_INDICATOR(value, 1) is not None:
                 flow_ind = True
-            if ":" in rest:
-                flow_ind = True
-                i = value.find(":", 1)
-                while i >= 0:
-                    if i + 1 >= n or value[i + 1] in " \t":
-                        block_ind = True
-                        break
-                    i = value.find(":", i + 1)
-            if "#" in rest:
-                i = value.find("#", 1)
-                while i >= 0:
-                    if value[i - 1] in _BLANKZ:
-                        flow_ind = block_ind = True
-                        break
-                    i = value.find("#", i + 1)
+                if _COLON_BLANK(value, 1) is not None:
+                    block_ind = True
+            if _BLANK_HASH(value) is not None:
+                flow_ind = block_ind = True
         tab = "\t" in value
         if value.isascii() and value.isprintable():
             special = False
@@ -203,11 +213,12 @@ def scalar_event(value: Any, analyses: dict[str, Analysis]) -> EmitEvent:
     """What ``yaml.Node.Encode(value)`` then ``encoder.node`` turn a leaf into."""
     ev = EmitEvent(E_SCALAR)
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            valid = True
-        except UnicodeEncodeError:
-            valid = False
+        valid = True
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                valid = False
         if not valid:
             try:
                 raw = value.encode("utf-8", "surrogateescape")
