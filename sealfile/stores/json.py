@@ -1,4 +1,4 @@
-"""The JSON store: sops's token-based reader and its ``json.Indent`` writer (spec §5.5).
+"""The JSON store: sops's token-based reader and its ``json.Indent`` writer (docs/sops-format.md §5.5).
 
 Reading uses the C-accelerated stdlib decoder with ``object_pairs_hook`` so
 key order and duplicate keys survive (sops keeps ``{"a":1,"a":2}`` as two
@@ -12,7 +12,6 @@ Writing reproduces Go's ``encoding/json`` byte for byte: HTML-safe escaping,
 """
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from typing import Any, Callable, ClassVar
@@ -26,21 +25,24 @@ from .storable import single_document
 
 __all__ = ["JsonStore", "decode_go_utf8", "parse_object", "encode_json", "go_json_bytes", "indent_unit"]
 
-_GO_REPLACE = "sealfile-go-utf8-replace"
-
-
-def _go_replace(exc: UnicodeError) -> tuple[str, int]:
-    """Go replaces each byte of an invalid UTF-8 sequence by one U+FFFD."""
-    assert isinstance(exc, UnicodeDecodeError)
-    return "\ufffd", exc.start + 1
-
-
-codecs.register_error(_GO_REPLACE, _go_replace)
+#: the stand-ins ``surrogateescape`` decodes undecodable bytes to (U+DC80..U+DCFF, one per byte)
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]")
 
 
 def decode_go_utf8(data: bytes) -> str:
-    """Text of ``data`` with invalid UTF-8 replaced the way Go's JSON decoder does."""
-    return data.decode("utf-8", _GO_REPLACE)
+    """Text of ``data`` with invalid UTF-8 replaced the way Go's JSON decoder does.
+
+    Go replaces each byte of an invalid sequence by its own U+FFFD, where
+    Python's ``replace`` handler gives one U+FFFD per maximal invalid
+    subpart.  The built-in ``surrogateescape`` handler maps each
+    undecodable byte to one lone surrogate (which valid UTF-8 never decodes
+    to), so replacing those gives Go's text: two linear passes, and no
+    error handler registered for the whole process.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _ESCAPED_BYTES.sub("\ufffd", data.decode("utf-8", "surrogateescape"))
 
 
 # ---------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """The YAML store: sops's ``stores/yaml`` for sealfile.
 
-Reading lives in :mod:`.yaml_reader` (with :mod:`.yaml_goparse` for files
-with comments), writing in :mod:`.yaml_emitter`; this class only knows where
-the ``sops`` metadata sits in a YAML file: under the top-level ``sops`` key,
-read from the first document and written as the last key of every document.
+Reading lives in :mod:`.reader` (files without comments, from libyaml's
+events) and :mod:`.comment_reader` (files with comments, a port of go-yaml
+v3's scanner, parser and node builder: :mod:`.tokens`, :mod:`.scanner`,
+:mod:`.comments`, :mod:`.parser`, :mod:`.builder`, :mod:`.converter`),
+both following the rules of :mod:`.policy`, :mod:`.resolve` and
+:mod:`.limits`; writing lives in :mod:`.encoder` and :mod:`.emitter`.
+This class only knows where the ``sops`` metadata sits in a YAML file:
+under the top-level ``sops`` key, read from the first document and written
+as the last key of every document.
 """
 from __future__ import annotations
 

@@ -1,410 +1,42 @@
 """sealfile documents -> YAML text, byte for byte as sops 3.11 writes it.
 
-sops converts its tree to ``yaml.Node`` values (comments become head
-comments of the next key or list item, trailing comments the foot comment of
-the last one, every scalar is encoded by go-yaml and re-parsed) and hands
-them to go-yaml v3's encoder.  This module rebuilds the same event stream
-and runs a port of go-yaml's emitter state machine (``emitterc.go``) over it,
-so indentation, quoting, literal blocks, comment placement and the blank
-lines go-yaml inserts after foot comments all come out the same.  Lines are
-never folded (go-yaml's default width is unlimited).
+sops hands go-yaml v3's encoder a ``yaml.Node`` tree; :mod:`.encoder`
+rebuilds the event stream that makes, and this module runs a port of
+go-yaml's emitter state machine (``emitterc.go``: ``yaml_emitter_emit``
+and its ``yaml_emitter_emit_*`` states, the ``yaml_emitter_write_*``
+writers and the comment processing) over it, so indentation, quoting,
+literal blocks, comment placement and the blank lines go-yaml inserts
+after foot comments all come out the same.  Lines are never folded
+(go-yaml's default width is unlimited).
+
+This stage is longer than 500 lines: it keeps ``emitterc.go``'s shape, one
+method per emitter state and per writer, so that each can be checked
+against its original; splitting the state machine would scatter states
+that hand over to each other.
 """
 from __future__ import annotations
 
-import base64
-import math
-from typing import Any, Generator
+from typing import Any
 
+from ...core.tree import Mapping
 from ...errors import EmitError
-from ...core.gofmt import format_g
-from ...core.tree import Comment, Mapping, Timestamp
-from .resolve import needs_double_quotes
+from .encoder import (BREAKS, DOUBLE, E_DOC_END, E_DOC_START, E_MAP_END, E_MAP_START, E_SCALAR, E_SEQ_END,
+                      E_SEQ_START, E_STREAM_END, PLAIN, SINGLE, EmitEvent, EventBuilder, printable,
+                      select_style)
 
 __all__ = ["emit_documents", "emit_value"]
 
-# scalar styles
-PLAIN, SINGLE, DOUBLE, LITERAL = 1, 2, 3, 4
-
-# event types
-(E_STREAM_START, E_STREAM_END, E_DOC_START, E_DOC_END, E_SCALAR, E_SEQ_START, E_SEQ_END,
- E_MAP_START, E_MAP_END) = range(9)
-
-# emitter states
+#: emitter states (go-yaml's ``yaml_emitter_state_t``)
 (ST_STREAM_START, ST_FIRST_DOC_START, ST_DOC_START, ST_DOC_CONTENT, ST_DOC_END, ST_FSEQ_FIRST,
  ST_FSEQ_TRAIL, ST_FSEQ_ITEM, ST_FMAP_FIRST_KEY, ST_FMAP_TRAIL_KEY, ST_FMAP_KEY, ST_FMAP_SIMPLE_VALUE,
  ST_FMAP_VALUE, ST_BSEQ_FIRST, ST_BSEQ_ITEM, ST_BMAP_FIRST_KEY, ST_BMAP_KEY, ST_BMAP_SIMPLE_VALUE,
  ST_BMAP_VALUE, ST_END) = range(20)
 
-_BREAKS = "\r\n\x85\u2028\u2029"
-_BLANKZ = " \t\r\n\x85\u2028\u2029"
-
-
-def _printable(c: str) -> bool:
-    """go-yaml's ``is_printable`` on one code point (it rejects everything outside the BMP)."""
-    o = ord(c)
-    if o < 0x7F:
-        return o >= 0x20 or o == 0x0A
-    if o < 0xA0:
-        return False
-    if o <= 0xD7FF or 0xE000 <= o <= 0xFFFD:
-        return o != 0xFEFF
-    return False
-
-
-class _Analysis:
-    """``yaml_emitter_analyze_scalar``'s verdict on one string."""
-
-    __slots__ = ("multiline", "flow_plain", "block_plain", "single", "block", "nbytes")
-
-    def __init__(self, value: str) -> None:
-        self.nbytes = len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
-        if not value:
-            self.multiline = False
-            self.flow_plain = False
-            self.block_plain = True
-            self.single = True
-            self.block = False
-            return
-        block_ind = flow_ind = False
-        first = value[0]
-        n = len(value)
-        if n >= 3 and (value.startswith("---") or value.startswith("...")):
-            block_ind = flow_ind = True
-        followed = n == 1 or value[1] in " \t"
-        if first in "#,[]{}&*!|>'\"%@`":
-            flow_ind = block_ind = True
-        elif first in "?:":
-            flow_ind = True
-            if followed:
-                block_ind = True
-        elif first == "-" and followed:
-            flow_ind = block_ind = True
-        rest = value[1:]
-        if rest:
-            if any(c in rest for c in ",?[]{}"):
-                flow_ind = True
-            if ":" in rest:
-                flow_ind = True
-                i = value.find(":", 1)
-                while i >= 0:
-                    if i + 1 >= n or value[i + 1] in " \t":
-                        block_ind = True
-                        break
-                    i = value.find(":", i + 1)
-            if "#" in rest:
-                i = value.find("#", 1)
-                while i >= 0:
-                    if value[i - 1] in _BLANKZ:
-                        flow_ind = block_ind = True
-                        break
-                    i = value.find("#", i + 1)
-        tab = "\t" in value
-        if value.isascii() and value.isprintable():
-            special = False
-            line_breaks = False
-        else:
-            special = False
-            line_breaks = False
-            for c in value:
-                if c == "\t":
-                    continue
-                if c in _BREAKS:
-                    line_breaks = True
-                if not _printable(c):
-                    special = True
-        leading_space = first == " "
-        leading_break = first in _BREAKS
-        last = value[-1]
-        trailing_space = last == " "
-        trailing_break = last in _BREAKS
-        break_space = space_break = False
-        if line_breaks:
-            for i in range(n - 1):
-                a, b = value[i], value[i + 1]
-                if a in _BREAKS and b == " ":
-                    break_space = True
-                elif a == " " and b in _BREAKS:
-                    space_break = True
-        self.multiline = line_breaks
-        fp = bp = sq = bl = True
-        if leading_space or leading_break or trailing_space or trailing_break:
-            fp = bp = False
-        if trailing_space:
-            bl = False
-        if break_space:
-            fp = bp = sq = False
-        if space_break or tab or special:
-            fp = bp = sq = False
-        if space_break or special:
-            bl = False
-        if line_breaks:
-            fp = bp = False
-        if flow_ind:
-            fp = False
-        if block_ind:
-            bp = False
-        self.flow_plain, self.block_plain, self.single, self.block = fp, bp, sq, bl
-
-
-_ANALYSIS_CACHE: dict[str, _Analysis] = {}
-
-
-def _analyze(value: str) -> _Analysis:
-    a = _ANALYSIS_CACHE.get(value)
-    if a is None:
-        a = _Analysis(value)
-        if len(_ANALYSIS_CACHE) > 50000:
-            _ANALYSIS_CACHE.clear()
-        _ANALYSIS_CACHE[value] = a
-    return a
-
-
-def _select(style: int, a: _Analysis, value: str, flow: bool, simple_key: bool) -> int:
-    """``yaml_emitter_select_scalar_style`` for an untagged, implicit scalar."""
-    if simple_key and a.multiline:
-        style = DOUBLE
-    if style == PLAIN:
-        if (flow and not a.flow_plain) or (not flow and not a.block_plain):
-            style = SINGLE
-        if not value and (flow or simple_key):
-            style = SINGLE
-    if style == SINGLE and not a.single:
-        style = DOUBLE
-    if style == LITERAL and (not a.block or flow or simple_key):
-        style = DOUBLE
-    return style
-
-
-def _encode_base64(raw: bytes) -> str:
-    """go-yaml's ``encodeBase64``: 70-column lines, each ending in a newline once there are two."""
-    enc = base64.b64encode(raw).decode("ascii")
-    if len(enc) // 70 + 1 == 1:
-        return enc
-    return "".join(enc[i:i + 70] + "\n" for i in range(0, len(enc), 70))
-
-
-class _Ev:
-    __slots__ = ("typ", "value", "style", "tag", "head", "line", "foot", "tail", "flow", "an")
-
-    def __init__(self, typ: int) -> None:
-        self.typ = typ
-        self.value = ""
-        self.style = PLAIN
-        self.tag = ""
-        self.head = ""
-        self.line = ""
-        self.foot = ""
-        self.tail = ""
-        self.flow = False
-        self.an: _Analysis | None = None
-
-
-def _scalar_event(value: Any) -> _Ev:
-    """What ``yaml.Node.Encode(value)`` then ``encoder.node`` turn a leaf into."""
-    ev = _Ev(E_SCALAR)
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            valid = True
-        except UnicodeEncodeError:
-            valid = False
-        if not valid:
-            try:
-                raw = value.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:
-                raise EmitError("a string holds characters that cannot be written") from None
-            text = _encode_base64(raw)
-            ev.tag = "!!binary"
-            style = LITERAL if "\n" in text else PLAIN
-            ev.value = text
-            ev.an = _analyze(text)
-            ev.style = _select(style, ev.an, text, False, False)
-            return ev
-        if "\n" in value:
-            style = LITERAL
-        elif needs_double_quotes(value):
-            style = DOUBLE
-        else:
-            style = PLAIN
-        an = _analyze(value)
-        ev.value = value
-        ev.an = an
-        ev.style = _select(style, an, value, False, False)
-        if ev.style == PLAIN and value == "<<":
-            ev.tag = "!!merge"
-        return ev
-    if value is None:
-        text = "null"
-    elif value is True:
-        text = "true"
-    elif value is False:
-        text = "false"
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        if math.isnan(value):
-            text = ".nan"
-        elif math.isinf(value):
-            text = ".inf" if value > 0 else "-.inf"
-        else:
-            text = format_g(value)
-    elif isinstance(value, Timestamp):
-        text = value.rfc3339()
-    else:
-        raise EmitError(f"cannot write a value of type {type(value).__name__} to YAML")
-    ev.value = text
-    ev.an = _analyze(text)
-    ev.style = PLAIN
-    return ev
-
-
-# ------------------------------------------------------------------------------------------------
-# tree -> events (sops's appendTreeBranch / appendSequence, then go-yaml's encoder.node)
-
-
-def _join_comments(comments: list[str]) -> str:
-    return "#" + "\n#".join(comments)
-
-
-#: a collection's events, produced by a generator that yields the generators of the collections inside it
-_Builder = Generator["_Builder", None, None]
-
-
-class _EventBuilder:
-    """The events go-yaml's encoder produces for the ``yaml.Node`` tree sops builds.
-
-    Comments before a key or list item become its head comment; comments
-    before the first one belong to the mapping or list itself; trailing ones
-    become the foot of the last key (emitted as the mapping end's tail) or of
-    the last list item.
-
-    A tree may nest deeper than Python's recursion limit, so a collection's
-    builder does not call the builders of the collections inside it: it
-    yields them, and :meth:`node` runs them from an explicit stack.
-    """
-
-    def __init__(self) -> None:
-        self.events: list[_Ev] = []
-
-    def document(self, branch: Mapping) -> None:
-        ev = self.events
-        ev.append(_Ev(E_DOC_START))
-        self.node(branch, "", "", "")
-        ev.append(_Ev(E_DOC_END))
-
-    def node(self, value: Any, head: str, foot: str, tail: str) -> None:
-        """The events of ``value`` and everything inside it."""
-        builder = self._start(value, head, foot, tail)
-        if builder is None:
-            return
-        stack = [builder]
-        while stack:
-            child = next(stack[-1], None)
-            if child is None:
-                stack.pop()
-            else:
-                stack.append(child)
-
-    def _start(self, value: Any, head: str, foot: str, tail: str) -> _Builder | None:
-        """A scalar's event right away; for a collection, the generator that builds it."""
-        if isinstance(value, Mapping):
-            return self._mapping(value, head, foot)
-        if isinstance(value, list):
-            return self._sequence(value, head, foot)
-        if isinstance(value, Comment):
-            raise EmitError("a comment cannot be written as a value")
-        ev = _scalar_event(value)
-        ev.head, ev.foot, ev.tail = head, foot, tail
-        self.events.append(ev)
-        return None
-
-    def _mapping(self, branch: Mapping, head: str, foot: str) -> _Builder:
-        events = self.events
-        start = _Ev(E_MAP_START)
-        events.append(start)
-        comments: list[str] = []
-        beginning = True
-        pending_tail = ""
-        mapping_head = ""
-        for item in branch:
-            key = item[0]
-            if isinstance(key, Comment):
-                comments.append(key.text)
-                continue
-            key_head = ""
-            if comments:
-                if beginning:
-                    mapping_head = _join_comments(comments)
-                else:
-                    key_head = _join_comments(comments)
-                comments = []
-            beginning = False
-            kev = _scalar_event(key)
-            kev.head = key_head
-            events.append(kev)
-            child = self._start(item[1], "", "", "")
-            if child is not None:
-                yield child
-        if comments:
-            if beginning:
-                mapping_head = _join_comments(comments)
-            else:
-                pending_tail = _join_comments(comments)
-        # sops puts leading comments on the mapping node itself; the comments that precede it
-        # in a parent list are prepended (store.go addCommentsHead).
-        start.head = head + "\n" + mapping_head if head and mapping_head else head or mapping_head
-        end = _Ev(E_MAP_END)
-        end.tail = pending_tail
-        end.foot = foot
-        events.append(end)
-
-    def _sequence(self, items: list, head: str, foot: str) -> _Builder:
-        events = self.events
-        start = _Ev(E_SEQ_START)
-        events.append(start)
-        comments: list[str] = []
-        beginning = True
-        seq_head = ""
-        pending: tuple[Any, str] | None = None  # an item waits until its foot comment is known
-        for item in items:
-            if isinstance(item, Comment):
-                comments.append(item.text)
-                continue
-            item_head = ""
-            if comments:
-                if beginning:
-                    seq_head = _join_comments(comments)
-                else:
-                    item_head = _join_comments(comments)
-                comments = []
-            beginning = False
-            if pending is not None:
-                child = self._start(pending[0], pending[1], "", "")
-                if child is not None:
-                    yield child
-            pending = (item, item_head)
-        if comments and beginning:
-            seq_head = _join_comments(comments)
-            comments = []
-        if head and seq_head:
-            start.head = head + "\n" + seq_head
-        else:
-            start.head = head or seq_head
-        if pending is not None:
-            child = self._start(pending[0], pending[1], _join_comments(comments) if comments else "", "")
-            if child is not None:
-                yield child
-        end = _Ev(E_SEQ_END)
-        end.foot = foot
-        events.append(end)
-
-
-# ------------------------------------------------------------------------------------------------
-# the emitter (emitterc.go)
-
 
 class _Emitter:
-    def __init__(self, events: list[_Ev], indent: int) -> None:
+    """emitterc.go's ``yaml_emitter_t``: events in, text out, one method per state."""
+
+    def __init__(self, events: list[EmitEvent], indent: int) -> None:
         self.events = events
         self.pos = 0
         self.best_indent = indent if 2 <= indent <= 9 else 2
@@ -482,7 +114,7 @@ class _Emitter:
         breaks = False
         pound = False
         for c in comment:
-            if c in _BREAKS:
+            if c in BREAKS:
                 self._write_break_char(c)
                 breaks = True
                 pound = False
@@ -532,7 +164,7 @@ class _Emitter:
         self.foot_indent = self.indent if self.indent >= 0 else 0
 
     # -- analysis
-    def _analyze_event(self, ev: _Ev) -> None:
+    def _analyze_event(self, ev: EmitEvent) -> None:
         if ev.head:
             self.head_comment = ev.head
         if ev.line:
@@ -564,7 +196,7 @@ class _Emitter:
         return nxt < len(self.events) and self.events[nxt].typ == typ
 
     # -- state machine
-    def _dispatch(self, ev: _Ev) -> None:
+    def _dispatch(self, ev: EmitEvent) -> None:
         s = self.state
         if s == ST_BMAP_SIMPLE_VALUE:
             self._block_mapping_value(ev, True)
@@ -605,7 +237,7 @@ class _Emitter:
         else:
             raise EmitError("expected nothing after STREAM-END")
 
-    def _document_start(self, ev: _Ev, first: bool) -> None:
+    def _document_start(self, ev: EmitEvent, first: bool) -> None:
         if ev.typ == E_DOC_START:
             if not first:
                 self._write_indent()
@@ -621,14 +253,14 @@ class _Emitter:
             return
         raise EmitError("expected DOCUMENT-START or STREAM-END")
 
-    def _document_content(self, ev: _Ev) -> None:
+    def _document_content(self, ev: EmitEvent) -> None:
         self.states.append(ST_DOC_END)
         self._process_head_comment()
         self._emit_node(ev, True, False, False, False)
         self._process_line_comment()
         self._process_foot_comment()
 
-    def _document_end(self, ev: _Ev) -> None:
+    def _document_end(self, ev: EmitEvent) -> None:
         if ev.typ != E_DOC_END:
             raise EmitError("expected DOCUMENT-END")
         self.foot_indent = 0
@@ -637,7 +269,7 @@ class _Emitter:
         self._write_indent()
         self.state = ST_DOC_START
 
-    def _flow_sequence_item(self, ev: _Ev, first: bool, trail: bool) -> None:
+    def _flow_sequence_item(self, ev: EmitEvent, first: bool, trail: bool) -> None:
         if first:
             self._write_indicator("[", True, True, False)
             self._increase_indent(True, False)
@@ -667,7 +299,7 @@ class _Emitter:
         self._process_line_comment()
         self._process_foot_comment()
 
-    def _flow_mapping_key(self, ev: _Ev, first: bool, trail: bool) -> None:
+    def _flow_mapping_key(self, ev: EmitEvent, first: bool, trail: bool) -> None:
         if first:
             self._write_indicator("{", True, True, False)
             self._increase_indent(True, False)
@@ -696,7 +328,7 @@ class _Emitter:
         self.states.append(ST_FMAP_VALUE)
         self._emit_node(ev, False, False, True, False)
 
-    def _flow_mapping_value(self, ev: _Ev, simple: bool) -> None:
+    def _flow_mapping_value(self, ev: EmitEvent, simple: bool) -> None:
         if simple:
             self._write_indicator(":", False, False, False)
         else:
@@ -711,7 +343,7 @@ class _Emitter:
         self._process_line_comment()
         self._process_foot_comment()
 
-    def _block_sequence_item(self, ev: _Ev, first: bool) -> None:
+    def _block_sequence_item(self, ev: EmitEvent, first: bool) -> None:
         if first:
             self._increase_indent(False, False)
         if ev.typ == E_SEQ_END:
@@ -726,7 +358,7 @@ class _Emitter:
         self._process_line_comment()
         self._process_foot_comment()
 
-    def _block_mapping_key(self, ev: _Ev, first: bool) -> None:
+    def _block_mapping_key(self, ev: EmitEvent, first: bool) -> None:
         if first:
             self._increase_indent(False, False)
         self._process_head_comment()
@@ -746,7 +378,7 @@ class _Emitter:
         self.states.append(ST_BMAP_VALUE)
         self._emit_node(ev, False, False, True, False)
 
-    def _block_mapping_value(self, ev: _Ev, simple: bool) -> None:
+    def _block_mapping_value(self, ev: EmitEvent, simple: bool) -> None:
         if simple:
             self._write_indicator(":", False, False, False)
         else:
@@ -766,7 +398,7 @@ class _Emitter:
         self._process_line_comment()
         self._process_foot_comment()
 
-    def _check_simple_key(self, ev: _Ev) -> bool:
+    def _check_simple_key(self, ev: EmitEvent) -> bool:
         typ = ev.typ
         if typ == E_SCALAR:
             an = ev.an
@@ -780,7 +412,7 @@ class _Emitter:
             return self._next_is(E_MAP_END)
         return False
 
-    def _emit_node(self, ev: _Ev, root: bool, sequence: bool, mapping: bool, simple_key: bool) -> None:
+    def _emit_node(self, ev: EmitEvent, root: bool, sequence: bool, mapping: bool, simple_key: bool) -> None:
         self.root_context = root
         self.sequence_context = sequence
         self.mapping_context = mapping
@@ -801,11 +433,11 @@ class _Emitter:
         else:
             raise EmitError("expected SCALAR, SEQUENCE-START or MAPPING-START")
 
-    def _emit_scalar(self, ev: _Ev) -> None:
+    def _emit_scalar(self, ev: EmitEvent) -> None:
         an = ev.an
         assert an is not None
         value = ev.value
-        style = _select(ev.style, an, value, self.flow_level > 0, self.simple_key_context)
+        style = select_style(ev.style, an, value, self.flow_level > 0, self.simple_key_context)
         if ev.tag:
             # !!merge / !!binary: written as a "!!" handle and suffix before the value
             if not self.whitespace:
@@ -848,7 +480,7 @@ class _Emitter:
         bom = value[:1] == "\ufeff"
         parts: list[str] = []
         for c in value:
-            if bom or c in _BREAKS or c == '"' or c == "\\" or not _printable(c):
+            if bom or c in BREAKS or c == '"' or c == "\\" or not printable(c):
                 parts.append(_escape(c))
             else:
                 parts.append(c)
@@ -859,7 +491,7 @@ class _Emitter:
 
     def _write_literal(self, value: str) -> None:
         self._write_indicator("|", True, False, False)
-        if value and (value[0] == " " or value[0] in _BREAKS):
+        if value and (value[0] == " " or value[0] in BREAKS):
             self._write_indicator(str(self.best_indent), False, False, False)
         self.open_ended = False
         chomp = ""
@@ -867,12 +499,12 @@ class _Emitter:
             chomp = "-"
         else:
             last = value[-1]
-            if last not in _BREAKS:
+            if last not in BREAKS:
                 chomp = "-"
             elif len(value) == 1:
                 chomp = "+"
                 self.open_ended = True
-            elif value[-2] in _BREAKS:
+            elif value[-2] in BREAKS:
                 chomp = "+"
                 self.open_ended = True
         if chomp:
@@ -884,7 +516,7 @@ class _Emitter:
         n = len(value)
         while i < n:
             c = value[i]
-            if c in _BREAKS:
+            if c in BREAKS:
                 self._write_break_char(c)
                 breaks = True
                 i += 1
@@ -892,7 +524,7 @@ class _Emitter:
             if breaks:
                 self._write_indent()
             j = i
-            while j < n and value[j] not in _BREAKS:
+            while j < n and value[j] not in BREAKS:
                 j += 1
             self._put(value[i:j])
             self.indention = False
@@ -924,7 +556,7 @@ def emit_documents(docs: list[Mapping], indent: int = 4, metadata: Mapping | Non
     """Documents (each with ``sops: metadata`` appended when given) as sops writes them."""
     if indent < 0:
         raise EmitError("YAML Negative indentation not accepted")
-    builder = _EventBuilder()
+    builder = EventBuilder()
     for doc in docs:
         if not isinstance(doc, Mapping):
             raise EmitError("a YAML document must be a mapping")
@@ -936,9 +568,9 @@ def emit_documents(docs: list[Mapping], indent: int = 4, metadata: Mapping | Non
 
 def emit_value(node: Any, indent: int = 4) -> bytes:
     """One value as its own YAML document (sops ``EmitValue`` / ``yaml.Marshal``)."""
-    builder = _EventBuilder()
-    builder.events.append(_Ev(E_DOC_START))
+    builder = EventBuilder()
+    builder.events.append(EmitEvent(E_DOC_START))
     builder.node(node, "", "", "")
-    builder.events.append(_Ev(E_DOC_END))
+    builder.events.append(EmitEvent(E_DOC_END))
     # yaml.Marshal uses go-yaml's default indentation of 4
     return _Emitter(builder.events, 4).run().encode("utf-8", "surrogateescape")

@@ -12,7 +12,7 @@
   what stops an alias bomb (nine anchors, each aliasing the previous nine
   times, expand to 9^9 nodes) before it is expanded.
 
-Both readers (:mod:`.yaml_reader` and :mod:`.yaml_goparse`) apply these
+Both readers (:mod:`.reader` and :mod:`.comment_reader`) apply these
 rules to every document, whether the file is plaintext or encrypted.
 """
 from __future__ import annotations

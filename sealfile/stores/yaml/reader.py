@@ -2,19 +2,14 @@
 
 libyaml (ruamel's C extension) does the tokenising and parsing, which keeps
 reading linear and fast.  Everything sops layers on top is reproduced here:
-go-yaml v3 scalar typing (:mod:`.yaml_resolve`), anchors expanded into
-copies (within go-yaml's alias budget, see :mod:`.yaml_limits`), ``<<`` kept
-as a literal key, which documents are checked for
-duplicate keys and bad tags, and which shapes are refused.  libyaml drops
-comments, so files containing ``#`` go through :mod:`.yaml_goparse`, which
-replays go-yaml's comment attribution over libyaml's tokens.
+go-yaml v3 scalar typing (:mod:`.resolve`), anchors expanded into copies
+(within go-yaml's alias budget, see :mod:`.limits`), ``<<`` kept as a
+literal key, which documents are checked for duplicate keys and bad tags,
+and which shapes are refused (the rules both readers share are in
+:mod:`.policy`).  libyaml drops comments, so files containing ``#`` go
+through :mod:`.comment_reader`, which replays go-yaml's comment attribution
+over libyaml's tokens.
 
-Strictness mirrors sops: ``sops encrypt`` first decodes the first document
-into a Go map (duplicate keys at any depth, undecodable tagged scalars and
-bad merge values are errors there), while later documents and encrypted
-files are only walked as nodes (a scalar that fails to decode becomes null).
-An encrypted file's first document is checked for duplicate top-level keys
-and its ``sops`` block strictly, as sops's metadata decoding does.
 Non-string keys (``1:``, ``true:``, ``~:``) are kept as Python values; the
 encrypt step refuses them (exit 23) as sops does.
 
@@ -28,17 +23,16 @@ from typing import Any, Callable
 
 from ruamel.yaml import events as _ev
 from ruamel.yaml.cyaml import CParser
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scanner import ScannerError
+from ruamel.yaml.error import YAMLError
 
+from ...core.tree import Mapping
 from ...errors import ParseError
-from ...core.tree import Comment, Mapping
 from .limits import MAX_DEPTH, AliasBudget, check_depth
-from .resolve import MERGE, ResolveError, decode_scalar, short_tag
+from .policy import (ENCRYPTED, PLAIN, Policy, check_merge_value, check_root_scalar, complex_key_error, document_policy,
+                     duplicate_key_error, is_merge_key, kind_of, recursive_anchor_error, root_error,
+                     scalar_value, unknown_anchor_error, value_policy, yaml_error)
 
-__all__ = ["read_documents", "decode_text", "copy_tree", "PLAIN", "ENCRYPTED"]
-
-PLAIN, ENCRYPTED = "plain", "encrypted"
+__all__ = ["read_documents", "read_without_comments", "decode_text", "copy_tree", "PLAIN", "ENCRYPTED"]
 
 
 def decode_text(data: bytes) -> str:
@@ -53,20 +47,6 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError:
         raise ParseError("yaml: invalid leading UTF-8 octet") from None
     return text[1:] if text[:1] == "\ufeff" else text
-
-
-def yaml_error(exc: YAMLError) -> ParseError:
-    """A libyaml error worded like go-yaml's (``yaml: line N: problem``), without file content."""
-    if not isinstance(exc, MarkedYAMLError):
-        return ParseError("yaml: unknown problem parsing YAML content")
-    bump = 1 if isinstance(exc, ScannerError) else 0
-    line = 0
-    if exc.context_mark is not None and exc.context_mark.line != 0:
-        line = exc.context_mark.line + bump
-    elif exc.problem_mark is not None and exc.problem_mark.line != 0:
-        line = exc.problem_mark.line + bump
-    where = f"line {line}: " if line else ""
-    return ParseError(f"yaml: {where}{exc.problem or 'unknown problem parsing YAML content'}")
 
 
 def _shallow_copy(node: list) -> list:
@@ -105,98 +85,22 @@ _COMMENT_START = re.compile(r"(?:^|[ \t\r\n\x85\u2028\u2029])#")
 
 
 def read_documents(text: str, mode: str) -> list[Mapping]:
-    """Parse ``text`` into documents; raise ParseError like sops's YAML store."""
+    """Parse ``text`` into documents; raise ParseError like sops's YAML store.
+
+    Only a ``#`` that can start a comment sends the text to the slower
+    go-yaml port; a ``#`` inside a word (``a#b``) cannot.
+    """
     if "#" in text and _COMMENT_START.search(text) is not None:
-        from .goparse import read_with_comments
+        from .comment_reader import read_with_comments  # loaded only for files with comments
 
         return read_with_comments(text, mode)
+    return read_without_comments(text, mode)
+
+
+def read_without_comments(text: str, mode: str) -> list[Mapping]:
+    """The documents of ``text`` read from libyaml's events, any comment in it dropped."""
     return _FastReader(text, mode).run()
 
-
-class _Policy:
-    """How strictly one container is checked (see the module docstring).
-
-    ``dups``: duplicate keys are an error; ``strict``: a scalar that cannot be
-    decoded is an error (otherwise it becomes null, as in sops's node walk).
-    """
-
-    __slots__ = ("dups", "strict")
-
-    def __init__(self, dups: bool, strict: bool) -> None:
-        self.dups = dups
-        self.strict = strict
-
-
-STRICT = _Policy(True, True)
-LENIENT = _Policy(False, False)
-TOP_ONLY = _Policy(True, False)  # an encrypted file's first document: only its top level and sops block
-
-
-def document_policy(index: int, mode: str) -> _Policy:
-    if index > 0:
-        return LENIENT
-    return STRICT if mode == PLAIN else TOP_ONLY
-
-
-def value_policy(parent: _Policy, is_top: bool, key: Any) -> _Policy:
-    """The policy for the value of ``key`` in a mapping checked with ``parent``."""
-    if parent is TOP_ONLY:
-        return STRICT if (is_top and key == "sops") else LENIENT
-    return parent
-
-
-def scalar_value(value: str, tag: str | None, quoted: bool, strict: bool, line: int) -> Any:
-    """Decode one scalar; a decoding failure is an error only under a strict policy."""
-    stag = short_tag(tag)
-    if stag == "!":
-        stag = ""
-    try:
-        return decode_scalar(value, stag, quoted)
-    except ResolveError as exc:
-        if strict:
-            raise ParseError(f"yaml: line {line}: {exc}") from None
-        return None
-
-
-def is_merge_key(value: str, tag: str | None, quoted: bool) -> bool:
-    stag = short_tag(tag)
-    return value == "<<" and ((not quoted and stag in ("", "!")) or stag == MERGE)
-
-
-def check_merge_value(value: Any, aliased: bool = False) -> None:
-    """go-yaml's check when a first document is decoded: ``<<`` needs a map or a list of maps.
-
-    An alias must point at a map itself (an alias to a list of maps is refused).
-    """
-    if isinstance(value, Mapping):
-        return
-    if aliased:
-        raise ParseError("yaml: map merge requires map or sequence of maps as the value")
-    if isinstance(value, list) and all(isinstance(v, Mapping) for v in value if not isinstance(v, Comment)):
-        return
-    raise ParseError("yaml: map merge requires map or sequence of maps as the value")
-
-
-def root_error(index: int, kind: str) -> ParseError:
-    """A document that is not a mapping, worded as sops words it for the first and later ones."""
-    if index == 0:
-        return ParseError(f"yaml: unmarshal errors: cannot unmarshal !!{kind} into a mapping")
-    if kind == "seq":
-        return ParseError("YAML documents that are sequences are not supported")
-    return ParseError("YAML documents that are values are not supported")
-
-
-def kind_of(value: Any) -> str:
-    """The YAML tag name of a decoded root value, for :func:`root_error`."""
-    if isinstance(value, list):
-        return "seq"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    return "str" if isinstance(value, str) else "timestamp"
 
 _PENDING = object()
 _NO_KEY = object()  # a mapping frame waiting for its next key (None is a valid key: ``~:``)
@@ -212,6 +116,8 @@ class _FastReader:
         #: decoded nodes go-yaml counts for an alias to each anchor (the anchored node, recursively)
         self.costs: dict[str, int] = {}
         self.depth_checked = False
+        #: the last error came from reading the stream (go-yaml's parser), not from decoding it
+        self.stream_failed = False
 
     def run(self) -> list[Mapping]:
         parser = CParser(self.text)
@@ -225,12 +131,65 @@ class _FastReader:
                 if cls is _ev.StreamEndEvent:
                     break
                 # DocumentStartEvent
-                docs.append(self._document(get, len(docs)))
+                docs.append(self._checked_document(get, len(docs)))
         except YAMLError as exc:
             raise yaml_error(exc) from None
         finally:
             parser.dispose()
         return docs
+
+    def _checked_document(self, get: Callable[[], Any], index: int) -> Mapping:
+        """One document; its errors reported in the order go-yaml reports them.
+
+        go-yaml builds a document's whole node tree before decoding it, so a
+        syntax error, an unknown anchor or too deep a nesting anywhere in the
+        document wins over a duplicate key, a bad merge or a root that is
+        not a mapping, even when those come first in the text.  This reader
+        decodes as it reads: after such an error, the stream is read again
+        for the errors that come first in go-yaml.
+        """
+        try:
+            return self._document(get, index)
+        except ParseError:
+            if not self.stream_failed:
+                self._raise_node_builder_error(index)
+            raise
+
+    def _raise_node_builder_error(self, index: int) -> None:
+        """Read the stream up to the end of document ``index`` as go-yaml's node builder does,
+        raising what it refuses: syntax errors, aliases to anchors not defined yet (an anchor is
+        defined from the start of its node), nesting past go-yaml's limits."""
+        parser = CParser(self.text)
+        known: set[str] = set()
+        depth = documents = 0
+        try:
+            get = parser.get_event
+            while True:
+                event = get()
+                cls = event.__class__
+                if cls is _ev.AliasEvent:
+                    if event.anchor not in known:
+                        raise unknown_anchor_error()
+                    continue
+                if cls is _ev.MappingStartEvent or cls is _ev.SequenceStartEvent:
+                    depth += 1
+                    if depth >= MAX_DEPTH:
+                        self._check_depth()
+                elif cls is _ev.MappingEndEvent or cls is _ev.SequenceEndEvent:
+                    depth -= 1
+                elif cls is _ev.DocumentEndEvent:
+                    if documents == index:
+                        return
+                    documents += 1
+                elif cls is _ev.StreamEndEvent:
+                    return
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None:
+                    known.add(anchor)
+        except YAMLError as exc:
+            raise yaml_error(exc) from None
+        finally:
+            parser.dispose()
 
     def _document(self, get: Callable[[], Any], index: int) -> Mapping:
         mode = self.mode
@@ -242,10 +201,7 @@ class _FastReader:
         if cls is _ev.MappingStartEvent:
             doc = self._collection(get, event, policy, budget)
         elif cls is _ev.ScalarEvent:
-            value = scalar_value(event.value, event.tag, bool(event.style), policy.strict,
-                                 event.start_mark.line + 1)
-            if value is not None:
-                raise root_error(index, kind_of(value))
+            check_root_scalar(index, event.value, event.tag, bool(event.style), event.start_mark.line + 1)
             doc = Mapping()
         elif cls is _ev.AliasEvent:
             value = self._alias(event, budget)
@@ -264,10 +220,11 @@ class _FastReader:
         """A copy of the anchored value, once go-yaml's alias budget allows its expansion."""
         name = event.anchor
         if name not in self.anchors:
-            raise ParseError("yaml: unknown anchor referenced")
+            self.stream_failed = True  # go-yaml's node builder refuses it, before any decoding
+            raise unknown_anchor_error()
         value = self.anchors[name]
         if value is _PENDING:
-            raise ParseError("yaml: anchor value contains itself")
+            raise recursive_anchor_error()
         budget.add_alias(self.costs[name])
         return copy_tree(value)
 
@@ -275,12 +232,11 @@ class _FastReader:
         """A mapping key that is an alias (scalar keys are read inline in :meth:`_collection`)."""
         key = self._alias(event, budget)
         if isinstance(key, (Mapping, list)):
-            raise ParseError(f"yaml: line {event.start_mark.line + 1}: complex keys are not supported")
+            raise complex_key_error(event.start_mark.line + 1)
         if seen is not None:
             ident = ("a", event.anchor)
             if ident in seen:
-                raise ParseError(f"yaml: unmarshal errors: line {event.start_mark.line + 1}: "
-                                 "mapping key already defined")
+                raise duplicate_key_error(event.start_mark.line + 1)
             seen.add(ident)
         return key
 
@@ -292,10 +248,12 @@ class _FastReader:
         for the whole stream, the first time a document gets this deep.
         """
         if not self.depth_checked:
+            self.stream_failed = True  # a scanner error, if check_depth raises
             check_depth(self.text)
+            self.stream_failed = False
             self.depth_checked = True
 
-    def _collection(self, get: Callable[[], Any], start: Any, policy: _Policy, budget: AliasBudget) -> Any:
+    def _collection(self, get: Callable[[], Any], start: Any, policy: Policy, budget: AliasBudget) -> Any:
         """The document's root mapping that ``start`` opens, built event by event.
 
         The event loop is the hot path of every file without comments, so the
@@ -347,8 +305,7 @@ class _FastReader:
                     if seen is not None:
                         ident = ("s", raw)
                         if ident in seen:
-                            raise ParseError(f"yaml: unmarshal errors: line {event.start_mark.line + 1}: "
-                                             "mapping key already defined")
+                            raise duplicate_key_error(event.start_mark.line + 1)
                         seen.add(ident)
                     vpol = value_policy(policy, is_top, key)
                     vstrict = vpol.strict
@@ -361,7 +318,7 @@ class _FastReader:
                     costs[event.anchor] = 1
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 if want_key:
-                    raise ParseError(f"yaml: line {event.start_mark.line + 1}: complex keys are not supported")
+                    raise complex_key_error(event.start_mark.line + 1)
                 parents.append((out, is_map, key, merge, policy, vpol, is_top, seen, anchor, start_count))
                 if len(parents) >= MAX_DEPTH:
                     self._check_depth()
