@@ -6,12 +6,13 @@ import sys
 import click
 
 from .. import api
+from . import options as opt
 
 __all__ = ["keygen"]
 
 
 @click.command("keygen")
-@click.option("-o", "--output", metavar="FILE", help="Write the identity to FILE (mode 0600); FILE must not exist.")
+@opt.output
 @click.option("--force", is_flag=True, help="Overwrite FILE when it exists (the old identity is lost).")
 def keygen(output: str | None, force: bool) -> None:
     """Generate an age identity (like age-keygen); the recipient goes to stderr.

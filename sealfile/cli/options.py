@@ -38,7 +38,8 @@ FORMAT = click.Choice(list(api.FORMATS))
 
 # --- files and formats ---------------------------------------------------------------------------
 in_place = click.option("-i", "--in-place", is_flag=True, help="Write the result back to the file.")
-output = click.option("--output", metavar="FILE", help="Write the result to FILE instead of stdout.")
+output = click.option("-o", "--output", metavar="FILE",
+                      help="Write the result to FILE instead of stdout (keygen: an existing FILE is refused).")
 input_type = click.option("--input-type", type=FORMAT, help="Format of the input (default: from the extension).")
 output_type = click.option("--output-type", type=FORMAT,
                            help="Format of the output (default: from the extension, or the input's).")

@@ -1,4 +1,4 @@
-"""The message authentication code over a file's plaintext values (spec §3).
+"""The message authentication code over a file's plaintext values (docs/sops-format.md §3).
 
 SHA-512 of every leaf's plaintext bytes in walk order, stored as an uppercase
 hex string encrypted like a value, with the normalised ``lastmodified`` as

@@ -11,7 +11,7 @@ byte string survives the round trip unchanged.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 __all__ = ["Comment", "Mapping", "Timestamp", "Node", "to_python", "from_python",
            "rebuild", "Branch"]

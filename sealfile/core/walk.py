@@ -2,7 +2,7 @@
 
 The order and the path rules are the format: list positions are not part of a
 value's path, a comment uses its mapping's path, and the selector predicate
-(spec §4.3) is evaluated incrementally so the walk stays linear in file size.
+(docs/sops-format.md §4.3) is evaluated incrementally so the walk stays linear in file size.
 """
 from __future__ import annotations
 

@@ -35,16 +35,16 @@ first use.
 """
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from ..errors import MasterKeyError
 from .base import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, KeyContext
+from .vaultsettings import VaultSettings as _Settings, os_reason as _os_reason, settings as _settings, token_path
 
 __all__ = ["transit", "clean_path", "PATH_SAFE"]
 
@@ -54,7 +54,6 @@ _RETRY_STATUS = frozenset({429, 500, 502, 503, 504, 505, 506, 507, 508, 509, 510
 _REDIRECT_STATUS = frozenset({301, 302, 307})
 _BACKOFF = 0.3  # seconds between tries; Go waits 1-1.5 s, which only slows failover
 _MAX_BODY = 1 << 20
-_CACHE_KEY = "hc_vault.settings"
 
 
 def clean_path(path: str) -> str:
@@ -64,156 +63,6 @@ def clean_path(path: str) -> str:
 
 
 # --- settings from the environment ------------------------------------------
-
-@dataclass
-class _Settings:
-    token: str = field(repr=False)  # credentials stay out of reprs (tracebacks with locals, debuggers)
-    headers: dict[str, str] = field(repr=False)
-    agent_address: str
-    proxy_override: str
-    env: Mapping[str, str] = field(repr=False)
-    _tls: Any = field(default=None, repr=False)
-
-    def tls_context(self) -> Any:
-        if self._tls is None:
-            self._tls = _tls_context(self.env)
-        return self._tls
-
-
-def _settings(ctx: KeyContext) -> _Settings:
-    cached = ctx.cache.get(_CACHE_KEY)
-    if cached is None:
-        env = ctx.env
-        agent = env.get("VAULT_AGENT_ADDR") or ""
-        # no token is no error: sops then sends none, which a Vault Agent (use_auto_auth_token) accepts
-        token = env.get("VAULT_TOKEN") or _token_file(env)
-        if any(not c.isprintable() for c in token):
-            raise MasterKeyError("configured Vault token contains non-printable characters and cannot be used")
-        headers = {"X-Vault-Request": "true"}
-        headers.update(_env_headers(env.get("VAULT_HEADERS") or ""))
-        if token:
-            headers["X-Vault-Token"] = token
-        if env.get("VAULT_NAMESPACE"):
-            headers["X-Vault-Namespace"] = env["VAULT_NAMESPACE"]
-        proxy = env.get("VAULT_PROXY_ADDR") or env.get("VAULT_HTTP_PROXY") or ""
-        cached = _Settings(token, headers, agent, proxy, env)
-        ctx.cache[_CACHE_KEY] = cached
-    return cached
-
-
-def _token_path(env: Mapping[str, str]) -> str:
-    home = env.get("HOME")
-    if not home:
-        import pwd
-
-        try:
-            home = pwd.getpwuid(os.getuid()).pw_dir
-        except (KeyError, OSError):
-            home = "~"
-    return os.path.join(home, ".vault-token")
-
-
-def _token_file(env: Mapping[str, str]) -> str:
-    """``~/.vault-token``: a missing file means no token; an unreadable one is an error (as sops)."""
-    path = _token_path(env)
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read().strip()
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        raise MasterKeyError(f"cannot get Vault token: cannot read {path}: "
-                             f"{exc.strerror or type(exc).__name__}") from None
-
-
-def _env_headers(text: str) -> dict[str, str]:
-    """``VAULT_HEADERS``: a JSON object of extra headers, none of them ``X-Vault-*``."""
-    if not text:
-        return {}
-    import json
-
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise MasterKeyError("could not unmarshal environment-supplied headers (VAULT_HEADERS)")
-    forbidden = sorted(k for k in value if k.startswith("X-Vault-"))
-    if forbidden:
-        raise MasterKeyError(f"failed to setup Headers[{', '.join(forbidden)}]: Header starting by 'X-Vault-' "
-                             "are for internal usage only")
-    if any(not isinstance(v, str) or "\n" in v or "\r" in v for v in value.values()):
-        raise MasterKeyError("environment-supplied headers (VAULT_HEADERS) include non-string values")
-    return dict(value)
-
-
-def _parse_bool(env: Mapping[str, str], name: str) -> bool:
-    """Go's ``strconv.ParseBool``."""
-    value = env.get(name) or ""
-    if value in ("", "0", "f", "F", "false", "FALSE", "False"):
-        return False
-    if value in ("1", "t", "T", "true", "TRUE", "True"):
-        return True
-    raise MasterKeyError(f"cannot create Vault client: could not parse {name}")
-
-
-def _tls_context(env: Mapping[str, str]) -> Any:
-    import ssl
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        if env.get("VAULT_CACERT"):
-            context.load_verify_locations(cafile=env["VAULT_CACERT"])
-        elif env.get("VAULT_CACERT_BYTES"):
-            context.load_verify_locations(cadata=env["VAULT_CACERT_BYTES"])
-        elif env.get("VAULT_CAPATH"):
-            _load_ca_path(context, env["VAULT_CAPATH"])
-        else:
-            context.load_default_certs()
-            for name, kind in (("SSL_CERT_FILE", "cafile"), ("SSL_CERT_DIR", "capath")):
-                if env.get(name) and os.path.exists(env[name]):
-                    context.load_verify_locations(**{kind: env[name]})
-    except (OSError, ssl.SSLError, ValueError) as exc:
-        raise MasterKeyError(f"cannot load the CA certificates for Vault: {_os_reason(exc)}") from None
-    if _parse_bool(env, "VAULT_SKIP_VERIFY"):
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    cert, key = env.get("VAULT_CLIENT_CERT") or "", env.get("VAULT_CLIENT_KEY") or ""
-    if bool(cert) != bool(key):
-        raise MasterKeyError("cannot create Vault client: both client cert and client key must be provided "
-                             "(VAULT_CLIENT_CERT, VAULT_CLIENT_KEY)")
-    if cert:
-        try:
-            context.load_cert_chain(cert, key)
-        except (OSError, ssl.SSLError) as exc:
-            raise MasterKeyError(f"cannot load the Vault client certificate {cert}: {_os_reason(exc)}") from None
-    return context
-
-
-def _load_ca_path(context: Any, directory: str) -> None:
-    """Every file under ``directory`` must be PEM, as Go's ``rootcerts.LoadCAPath`` requires."""
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(2, "no such directory", directory)
-    for root, _dirs, files in os.walk(directory):
-        for name in sorted(files):
-            with open(os.path.join(root, name), encoding="ascii", errors="replace") as fh:
-                text = fh.read()
-            if "-----BEGIN CERTIFICATE-----" not in text:
-                raise ValueError(f"couldn't parse PEM in: {os.path.join(root, name)}")
-            context.load_verify_locations(cadata=text)
-
-
-def _os_reason(exc: BaseException) -> str:
-    strerror = getattr(exc, "strerror", None)
-    if strerror:
-        filename = getattr(exc, "filename", None)
-        return f"{strerror}: {filename}" if filename else strerror
-    reason = getattr(exc, "reason", None)
-    return str(reason or exc or type(exc).__name__)
-
-
-# --- the HTTP call ------------------------------------------------------------
 
 class _Transient(Exception):
     """A failure worth another try (connection refused or reset, 5xx, throttling)."""
@@ -285,7 +134,7 @@ def transit(vault_address: str, api_path: str, payload: dict[str, str], ctx: Key
         # scrub before _vault_errors shortens the text, so a cut cannot leave part of the token behind
         reason = _vault_errors(_scrub(raw.decode("utf-8", "replace"), settings.token))
         if not settings.token:
-            reason += f" (no Vault token: set VAULT_TOKEN or write the token to {_token_path(settings.env)})"
+            reason += f" (no Vault token: set VAULT_TOKEN or write the token to {token_path(settings.env)})"
         raise MasterKeyError(f"{prefix}: HTTP {status}: {reason}")
     try:
         document = json.loads(raw.decode("utf-8")) if raw.strip() else None

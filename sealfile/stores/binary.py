@@ -1,4 +1,4 @@
-"""The binary store: any file as one opaque ``data`` string (spec §5.8).
+"""The binary store: any file as one opaque ``data`` string (docs/sops-format.md §5.8).
 
 The plaintext is never parsed, so arbitrary bytes must survive: they travel as
 a ``str`` decoded with ``surrogateescape``.  The encrypted form is sops's JSON

@@ -1,10 +1,10 @@
-"""The dotenv store: sops's literal ``KEY=value`` reader and writer (spec §5.6).
+"""The dotenv store: sops's literal ``KEY=value`` reader and writer (docs/sops-format.md §5.6).
 
 sops does not interpret dotenv syntax: lines are split on ``\\n``, the key is
 everything before the first ``=`` and the value everything after it, with no
 trimming or unquoting; only the two characters ``\\n`` become a newline.
 Reproducing that exactly matters because the key is the value's AAD.  The
-metadata travels as flattened ``sops_*`` keys (spec §5.9).
+metadata travels as flattened ``sops_*`` keys (docs/sops-format.md §5.9).
 """
 from __future__ import annotations
 

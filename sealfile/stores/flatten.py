@@ -1,4 +1,4 @@
-"""Flattening of the metadata for the flat stores (dotenv and INI), spec §5.9.
+"""Flattening of the metadata for the flat stores (dotenv and INI), docs/sops-format.md §5.9.
 
 dotenv and INI cannot nest, so sops writes the metadata as one key per leaf:
 a map key becomes ``<parent>__map_<key>``, a list index ``<parent>__list_<i>``

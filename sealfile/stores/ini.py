@@ -1,4 +1,4 @@
-"""The INI store: go-ini v1.67 (as sops configures it) read and written byte for byte (spec §5.7).
+"""The INI store: go-ini v1.67 (as sops configures it) read and written byte for byte (docs/sops-format.md §5.7).
 
 sops parses INI with go-ini (non-unique sections allowed, every other option at
 its default) and writes it back with go-ini's pretty printer.  Section and key
