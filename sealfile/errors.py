@@ -307,11 +307,8 @@ class NoKeyCouldDecrypt(SealfileError):
 
 # --- edit ---------------------------------------------------------------------------------
 
-class InvalidEdit(SealfileError):
-    """The edited text cannot be saved, but the user can fix it in the editor.
-
-    ``cause`` is the underlying problem; its exit code is used when the user gives up.
-    """
+class _CausedBy(SealfileError):
+    """An error that stands for another one (``cause``) and exits with its code."""
 
     def __init__(self, message: str, cause: SealfileError, *, file: str | None = None) -> None:
         super().__init__(message, file=file)
@@ -320,6 +317,10 @@ class InvalidEdit(SealfileError):
     @property  # type: ignore[override]
     def exit_code(self) -> int:
         return self.cause.exit_code
+
+
+class InvalidEdit(_CausedBy):
+    """The edited text cannot be saved, but the user can fix it in the editor (``cause`` says why)."""
 
 
 class EditorError(SealfileError):
@@ -328,16 +329,8 @@ class EditorError(SealfileError):
     exit_code = ExitCode.NO_EDITOR_FOUND
 
 
-class EditAbandoned(SealfileError):
-    """The user gave up an invalid edit (standard input closed); carries the problem's exit code."""
-
-    def __init__(self, message: str, cause: SealfileError, *, file: str | None = None) -> None:
-        super().__init__(message, file=file)
-        self.cause = cause
-
-    @property  # type: ignore[override]
-    def exit_code(self) -> int:
-        return self.cause.exit_code
+class EditAbandoned(_CausedBy):
+    """The user gave up an invalid edit (standard input closed); exits with the problem's code."""
 
 
 # --- exec-env / exec-file -------------------------------------------------------------------
