@@ -12,50 +12,53 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Mapping as TMapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping as TMapping, Sequence
 
 from .core.metadata import LAYOUT_311
-from .core.sopsfile import SopsFile
 from .core.tree import Mapping, to_python
 from .core.treepath import PathComponent
 from .errors import InvalidArgument, SealfileError
-from .keys import KeyType, MasterKey, key_types
-from .operations import decrypt as _decrypt
-from .operations import edit as _edit
-from .operations import encrypt as _encrypt
-from .operations import exec as _exec
-from .operations import filestatus as _filestatus
-from .operations import groups as _groups
-from .operations import keygen as _keygen
-from .operations import rotate as _rotate
-from .operations import set as _set
-from .operations import updatekeys as _updatekeys
-from .operations.edit import EditSession, Workspace
-from .operations.encrypt import EncryptOptions, Recipients
 from .fileio import atomic_write
 from .fileio import write_stdout as _write_stdout
+from .keys import KeyType, MasterKey, key_types
 from .operations.files import check_io, read_input, resolve_types
-from .operations.keygroups import GroupChange, KeyLike
-from .operations.updatekeys import KeyUpdatePlan
+from .operations.recipients import EncryptOptions, Recipients
 from .settings import ConfigArg, Settings
 from .stores import FORMATS, format_for_path
 
-__all__ = [
+if TYPE_CHECKING:
+    from .core.sopsfile import SopsFile
+    from .operations.edit import EditSession
+    from .operations.keygroups import KeyLike
+    from .operations.updatekeys import KeyUpdatePlan
+
+__all__ = [  # noqa: F822 - the names in _LAZY come from __getattr__
     "encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "decrypt_tree", "open_file",
     "DecryptedFile", "file_status", "set_value", "unset_value", "rotate_file", "plan_key_update",
     "apply_key_update", "add_group", "remove_group", "exported_environment", "decrypted_content",
-    "start_edit", "write_identity", "write_stdout", "new_identity", "Settings", "Recipients", "EncryptOptions", "KeyUpdatePlan",
-    "GroupChange", "EditSession", "Workspace", "resolve_types", "check_io", "format_for_path", "FORMATS",
-    "key_types", "KeyType", "resolve_keys", "rule_keys", "parse_legacy_set", "parse_tree_path", "check_filename", "DEFAULT_FILENAME",
+    "start_edit", "write_identity", "write_stdout", "new_identity", "Settings", "Recipients", "EncryptOptions",
+    "KeyUpdatePlan", "GroupChange", "EditSession", "Workspace", "resolve_types", "check_io", "format_for_path",
+    "FORMATS", "key_types", "KeyType", "resolve_keys", "rule_keys", "parse_legacy_set", "parse_tree_path",
+    "check_filename", "DEFAULT_FILENAME",
 ]
 
-resolve_keys = _encrypt.resolve_keys
-rule_keys = _encrypt.rule_keys
-parse_legacy_set = _set.parse_legacy_set
-parse_tree_path = _set.parse_tree_path
-check_filename = _exec.check_filename
-DEFAULT_FILENAME = _exec.DEFAULT_FILENAME
-new_identity = _keygen.new_identity
+#: names defined by the operations, imported when first used: ``import sealfile.api`` loads no cryptography
+_LAZY = {
+    "KeyUpdatePlan": "updatekeys", "GroupChange": "keygroups", "EditSession": "edit", "Workspace": "edit",
+    "resolve_keys": "encrypt", "rule_keys": "encrypt", "parse_legacy_set": "set", "parse_tree_path": "set",
+    "check_filename": "exec", "DEFAULT_FILENAME": "exec", "new_identity": "keygen",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(__import__(f"sealfile.operations.{module}", fromlist=[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def _settings(settings: Settings | None, env: TMapping[str, str] | None, config: ConfigArg,
@@ -110,6 +113,7 @@ def encrypt_data(data: bytes, *, input_type: str, output_type: str | None = None
     flat ``kms`` list.  The selectors are sops's six options.  ``recipients`` and
     ``options`` may also be given as ready :class:`Recipients` / :class:`EncryptOptions`.
     """
+    from .operations import encrypt as _encrypt
     s = _settings(settings, env, config, None, indent)
     opts = _options(options, mac_only_encrypted, layout, unencrypted_suffix=unencrypted_suffix,
                     encrypted_suffix=encrypted_suffix, unencrypted_regex=unencrypted_regex,
@@ -133,6 +137,7 @@ def encrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
                  indent: int | None = None, env: TMapping[str, str] | None = None, config: ConfigArg = None,
                  settings: Settings | None = None) -> bytes:
     """Encrypt a file (``-``: standard input); write it in place or to ``output`` when asked; return it."""
+    from .operations import encrypt as _encrypt
     s = _settings(settings, env, config, None, indent)
     opts = _options(options, mac_only_encrypted, LAYOUT_311, unencrypted_suffix=unencrypted_suffix,
                     encrypted_suffix=encrypted_suffix, unencrypted_regex=unencrypted_regex,
@@ -150,6 +155,7 @@ def decrypt_data(data: bytes, *, input_type: str, output_type: str | None = None
                  env: TMapping[str, str] | None = None, config: ConfigArg = None,
                  settings: Settings | None = None) -> bytes:
     """Decrypt an encrypted file's bytes; return the plaintext file (or the extracted part)."""
+    from .operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, indent)
     return _decrypt.decrypt(data, s, input_type=input_type, output_type=output_type, extract=extract,
                             ignore_mac=ignore_mac)
@@ -165,6 +171,7 @@ def decrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
 
     ``as_bytes`` returns the bytes whatever the format (what the CLI prints).
     """
+    from .operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, indent)
     p = os.fspath(path)
     out = _decrypt.decrypt_path(p, s, in_place=in_place, output=output, input_type=input_type,
@@ -267,6 +274,7 @@ def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
                  decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
                  config: ConfigArg = None, settings: Settings | None = None) -> DecryptedFile:
     """Parse and decrypt bytes; the result can be re-encrypted with the same key."""
+    from .operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, None)
     return DecryptedFile(_decrypt.open_decrypted(data, s, input_type=input_type, ignore_mac=ignore_mac), s)
 
@@ -277,6 +285,7 @@ def open_file(path: str | os.PathLike[str], *, input_type: str | None = None,
               env: TMapping[str, str] | None = None, config: ConfigArg = None,
               settings: Settings | None = None) -> DecryptedFile:
     """Decrypt a file for a change in place (as edit, set, rotate do); :meth:`DecryptedFile.save` writes it."""
+    from .operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, indent)
     p = os.fspath(path)
     fmt, _ = resolve_types(p, input_type, None, filename_override)
@@ -291,6 +300,7 @@ def file_status(path: str | os.PathLike[str], *, input_type: str | None = None,
                 filename_override: str | None = None, env: TMapping[str, str] | None = None,
                 config: ConfigArg = None, settings: Settings | None = None) -> dict[str, bool]:
     """``{"encrypted": bool}`` as sops's filestatus: metadata with a version and a MAC."""
+    from .operations import filestatus as _filestatus
     s = _settings(settings, env, config, None, None)
     return _filestatus.file_status(path, s, input_type=input_type, filename_override=filename_override)
 
@@ -304,6 +314,7 @@ def set_value(path: str | os.PathLike[str], tree_path: str | Sequence[PathCompon
               env: TMapping[str, str] | None = None, config: ConfigArg = None,
               settings: Settings | None = None) -> bool:
     """Set the JSON value at ``tree_path`` in place; False when ``idempotent`` found it unchanged."""
+    from .operations import set as _set
     s = _settings(settings, env, config, decryption_order, indent)
     return _set.set_value(path, tree_path, value_json, s, idempotent=idempotent, input_type=input_type,
                           output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac)
@@ -316,6 +327,7 @@ def unset_value(path: str | os.PathLike[str], tree_path: str | Sequence[PathComp
                 env: TMapping[str, str] | None = None, config: ConfigArg = None,
                 settings: Settings | None = None) -> bool:
     """Remove the key or list element at ``tree_path`` in place; False when ``idempotent`` found nothing."""
+    from .operations import set as _set
     s = _settings(settings, env, config, decryption_order, indent)
     return _set.unset_value(path, tree_path, s, idempotent=idempotent, input_type=input_type,
                             output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac)
@@ -328,6 +340,7 @@ def rotate_file(path: str | os.PathLike[str], *, add: Sequence[KeyLike] = (), re
                 env: TMapping[str, str] | None = None, config: ConfigArg = None,
                 settings: Settings | None = None) -> bytes:
     """New data key, every value re-encrypted; ``add`` keys join the first group, ``remove`` keys leave all."""
+    from .operations import rotate as _rotate
     s = _settings(settings, env, config, decryption_order, indent)
     return _rotate.rotate_file(path, s, add=add, remove=remove, in_place=in_place, output=output,
                                input_type=input_type, output_type=output_type,
@@ -339,12 +352,14 @@ def plan_key_update(path: str | os.PathLike[str], *, shamir_threshold: int | Non
                     env: TMapping[str, str] | None = None, config: ConfigArg = None,
                     settings: Settings | None = None) -> KeyUpdatePlan:
     """What updatekeys would change in one file (nothing is decrypted or written)."""
+    from .operations import updatekeys as _updatekeys
     s = _settings(settings, env, config, decryption_order, None)
     return _updatekeys.plan_key_update(path, s, shamir_threshold=shamir_threshold, input_type=input_type)
 
 
 def apply_key_update(plan: KeyUpdatePlan) -> bytes:
     """Carry out a plan from :func:`plan_key_update`: re-wrap the data key, write the file."""
+    from .operations import updatekeys as _updatekeys
     return _updatekeys.apply_key_update(plan)
 
 
@@ -353,6 +368,7 @@ def add_group(path: str | os.PathLike[str], keys: Sequence[KeyLike], threshold: 
               decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
               config: ConfigArg = None, settings: Settings | None = None) -> bytes:
     """Append a key group (Shamir shares re-split for every group); return the file."""
+    from .operations import groups as _groups
     s = _settings(settings, env, config, decryption_order, None)
     return _groups.add_group(path, keys, s, threshold, in_place=in_place, input_type=input_type)
 
@@ -362,6 +378,7 @@ def remove_group(path: str | os.PathLike[str], index: int, threshold: int | None
                  decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
                  config: ConfigArg = None, settings: Settings | None = None) -> bytes:
     """Delete key group ``index`` (0-based); return the file."""
+    from .operations import groups as _groups
     s = _settings(settings, env, config, decryption_order, None)
     return _groups.remove_group(path, index, s, threshold, in_place=in_place, input_type=input_type)
 
@@ -373,6 +390,7 @@ def start_edit(path: str | os.PathLike[str], *, show_master_keys: bool = False, 
                indent: int | None = None, env: TMapping[str, str] | None = None, config: ConfigArg = None,
                settings: Settings | None = None) -> EditSession:
     """Decrypt a file for editing (or prepare a new one); see :class:`EditSession`."""
+    from .operations import edit as _edit
     s = _settings(settings, env, config, decryption_order, indent)
     return _edit.start_edit(path, s, show_master_keys=show_master_keys, ignore_mac=ignore_mac,
                             input_type=input_type, output_type=output_type, filename_override=filename_override,
@@ -386,6 +404,7 @@ def exported_environment(path: str | os.PathLike[str], *, pristine: bool = False
                          env: TMapping[str, str] | None = None, config: ConfigArg = None,
                          settings: Settings | None = None) -> dict[str, str]:
     """The environment ``exec-env`` gives its command: ``env`` (unless pristine) plus the file's values."""
+    from .operations import exec as _exec
     s = _settings(settings, env, config, decryption_order, None)
     return _exec.exported_environment(path, s, pristine=pristine, input_type=input_type, ignore_mac=ignore_mac)
 
@@ -396,6 +415,7 @@ def decrypted_content(path: str | os.PathLike[str], *, input_type: str | None = 
                       env: TMapping[str, str] | None = None, config: ConfigArg = None,
                       settings: Settings | None = None) -> bytes:
     """The decrypted file ``exec-file`` serves its command."""
+    from .operations import exec as _exec
     s = _settings(settings, env, config, decryption_order, indent)
     return _exec.decrypted_content(path, s, input_type=input_type, output_type=output_type, ignore_mac=ignore_mac)
 
@@ -407,4 +427,5 @@ def write_stdout(data: bytes) -> None:
 
 def write_identity(path: str, *, force: bool = False) -> str:
     """Write a new age identity to ``path`` (0600; an existing file only with ``force``); return its recipient."""
+    from .operations import keygen as _keygen
     return _keygen.write_identity(path, force=force)

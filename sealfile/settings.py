@@ -16,8 +16,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from .config import Config, find_config, load_config
-from .core.datakey import parse_decryption_order
-from .keys import KeyContext, default_decryption_order
+from .keys import KeyContext, default_decryption_order, parse_decryption_order
 from .stores import Store, store_for
 
 __all__ = ["Settings", "ConfigArg"]

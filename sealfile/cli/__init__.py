@@ -1,149 +1,24 @@
-"""Command line: sops's command line over the public API, and the one place errors become output.
+"""Command line: sops's command line over the public API.
 
 Only this package imports click, prints, prompts, handles signals and starts
-processes.  ``main`` turns every SealfileError into one line on stderr and
-the exit code sops uses for it in that command (:mod:`.exitcodes`); anything
-unexpected is reported by type only (its text could contain a secret) unless
-SEALFILE_DEBUG is set.
+processes.  The application lives in :mod:`.app` and each command in the
+module named after it, loaded when that command runs; ``sealfile --version``
+answers before any of that is imported.
 """
 from __future__ import annotations
 
-import os
 import sys
-from typing import Any
 
-import click
-
-from .. import __version__
-from ..errors import NoKeyCouldDecrypt, SealfileError
-from . import decrypt, edit, encrypt, exec, filestatus, groups, help, keygen, legacy, rotate, set, updatekeys
-from . import options as opt
-from .exitcodes import exit_code
-
-__all__ = ["cli", "main"]
-
-_GLOBAL_WITH_VALUE = {"--config", "--indent"}
-_GLOBAL_FLAGS = {"--mac-only-encrypted", "--verbose"}
-#: sops 3.11's commands (``h`` is its alias of ``help``): a first word among these, or close to one,
-#: is never taken for the name of a file to edit
-SOPS_COMMANDS = ("completion", "decrypt", "edit", "encrypt", "exec-env", "exec-file", "filestatus", "groups",
-                 "h", "help", "keyservice", "publish", "rotate", "set", "unset", "updatekeys")
-
-
-class SopsStyleGroup(click.Group):
-    """Routes ``sealfile -d f`` / ``sealfile f`` to the legacy command, as sops does.
-
-    A first word that is not a command goes to the legacy command (``sealfile
-    FILE`` edits FILE) only when it names an existing file or cannot be a
-    mistyped command: ``sealfile publish`` or ``sealfile decrpyt f.yaml`` must
-    say "no such command", not open an editor on a new file called ``publish``.
-    """
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        i = command_index(args)
-        if i < len(args) and args[i] == "h":  # sops's alias of help
-            args = args[:i] + ["help"] + args[i + 1:]
-        if i < len(args) and args[i] not in self.commands and args[i] not in ("--help", "-h", "--version"):
-            self._refuse_command_like(args[i])
-            args = args[:i] + ["legacy"] + args[i:]
-        return super().parse_args(ctx, args)
-
-    def _refuse_command_like(self, word: str) -> None:
-        if word.startswith("-") or "." in word or os.sep in word or os.path.lexists(word):
-            return
-        import difflib
-
-        known = sorted({*self.list_commands(click.Context(self)), *SOPS_COMMANDS} - {"legacy", "h"})
-        if word in SOPS_COMMANDS:
-            raise click.UsageError(f"no such command: {word!r} (a sops command that sealfile does not have "
-                                   "yet); see 'sealfile --help'")
-        close = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.75)
-        if close:
-            raise click.UsageError(f"no such command: {word!r}; did you mean {close[0]!r}? (to edit a new file "
-                                   f"called {word}, use 'sealfile edit {word}')")
-
-
-def command_index(args: list[str]) -> int:
-    """Where the command word is: after the options sops also takes before it."""
-    i = 0
-    while i < len(args):
-        head = args[i].split("=", 1)[0]
-        if head in _GLOBAL_WITH_VALUE:
-            i += 1 if "=" in args[i] else 2
-        elif head in _GLOBAL_FLAGS:
-            i += 1
-        else:
-            break
-    return i
-
-
-def command_name(args: list[str]) -> str | None:
-    """The command ``args`` run (``legacy`` for sops's flag style), for the exit-code table."""
-    i = command_index(args)
-    if i >= len(args):
-        return None
-    word = args[i]
-    return word if word in cli.commands else "legacy"
-
-
-@click.group(cls=SopsStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@opt.config
-@opt.indent
-@opt.mac_only_encrypted
-@click.option("--verbose", is_flag=True, help="Accepted for sops compatibility.")
-@click.version_option(__version__, "--version", prog_name="sealfile",
-                      message="%(prog)s %(version)s (sops 3.11.0 file format)")
-def cli(**_: Any) -> None:
-    """Keep secrets in git: encrypt the values of YAML, JSON, dotenv and INI files (SOPS v3 format)."""
-
-
-for _cmd in (encrypt.encrypt, decrypt.decrypt, legacy.legacy, keygen.keygen, filestatus.filestatus,
-             help.help_command, help.completion, edit.edit, set.set_command, set.unset_command, rotate.rotate,
-             updatekeys.updatekeys, groups.groups, exec.exec_env, exec.exec_file):
-    cli.add_command(_cmd)
-
-
-def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"sealfile: error: {message}\n")
-    sys.stderr.flush()
-    sys.exit(code)
-
-
-def _quiet_grpc() -> None:
-    """Keep gRPC's C core (GCP KMS) from printing connection trouble to stderr, which helm-secrets merges
-    into values; the per-key report already says what failed.
-
-    The core reads ``GRPC_VERBOSITY`` from the C environment when it loads.  ``os.putenv`` sets it
-    there without adding it to ``os.environ``, so the environment exec-env hands its command stays
-    the user's, and the library (which programs import) never touches the process environment.
-    """
-    if "GRPC_VERBOSITY" not in os.environ:
-        os.putenv("GRPC_VERBOSITY", "NONE")
+__all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
-    _quiet_grpc()
-    try:
-        cli.main(args=args, prog_name="sealfile", standalone_mode=False)
-    except SealfileError as exc:
-        code = exit_code(exc, command_name(args))
-        if isinstance(exc, NoKeyCouldDecrypt):
-            sys.stderr.write(f"sealfile: error: {exc}\n")
-            for line in exc.report.splitlines():
-                sys.stderr.write(f"  {line}\n" if line else "\n")
-            sys.exit(code)
-        _fail(str(exc), code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        _fail(exc.format_message(), 1)
-    except (click.Abort, KeyboardInterrupt):
-        _fail("interrupted", 85)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
-        if os.environ.get("SEALFILE_DEBUG"):
-            raise
-        _fail(f"internal error ({type(exc).__name__}); set SEALFILE_DEBUG=1 for a traceback", 1)
+    if args == ["--version"]:  # the one answer that needs nothing else (scripts check it at every start)
+        from .. import __version__
+
+        sys.stdout.write(f"sealfile {__version__} (sops 3.11.0 file format)\n")
+        return
+    from .app import main as run
+
+    run(args)

@@ -9,12 +9,14 @@ the group and on the commands; :func:`settings` merges the two.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from .. import api
 from ..errors import NoFileSpecified, SealfileError
+
+if TYPE_CHECKING:
+    from .. import api
 
 Decorator = Callable[[Any], Any]
 
@@ -34,15 +36,28 @@ def env_names(name: str) -> list[str]:
     return ["SEALFILE_" + name, "SOPS_" + name]
 
 
-FORMAT = click.Choice(list(api.FORMATS))
+def _api() -> Any:
+    """The API, imported when a command needs it (``sealfile --help`` loads no cryptography)."""
+    from .. import api
+
+    return api
+
+
+def _formats() -> click.Choice:
+    return click.Choice(list(_api().FORMATS))
 
 # --- files and formats ---------------------------------------------------------------------------
 in_place = click.option("-i", "--in-place", is_flag=True, help="Write the result back to the file.")
 output = click.option("-o", "--output", metavar="FILE",
                       help="Write the result to FILE instead of stdout (keygen: an existing FILE is refused).")
-input_type = click.option("--input-type", type=FORMAT, help="Format of the input (default: from the extension).")
-output_type = click.option("--output-type", type=FORMAT,
-                           help="Format of the output (default: from the extension, or the input's).")
+def input_type(f: Any) -> Any:
+    return click.option("--input-type", type=_formats(), help="Format of the input (default: from the extension).")(f)
+
+
+def output_type(f: Any) -> Any:
+    return click.option("--output-type", type=_formats(),
+                        help="Format of the output (default: from the extension, or the input's).")(f)
+
 filename_override = click.option("--filename-override", metavar="NAME",
                                  help="Use NAME for format detection and rule matching (e.g. for stdin).")
 config = click.option("--config", "config_path", metavar="FILE", envvar=env_names("CONFIG"),
@@ -78,41 +93,55 @@ shamir_threshold = click.option("--shamir-secret-sharing-threshold", "shamir_thr
 def _flag_option_decorators() -> list[Decorator]:
     """Options that key types take for keys given as flags (AWS: --aws-profile, --encryption-context)."""
     return [click.option(f"--{o.name}", o.param, metavar=o.metavar, help=o.help)
-            for kt in api.key_types() for o in kt.flag_options]
+            for kt in _api().key_types() for o in kt.flag_options]
 
 
-def _flagged() -> list[api.KeyType]:
-    return [kt for kt in api.key_types() if kt.flag]
+def _flagged() -> list[Any]:
+    return [kt for kt in _api().key_types() if kt.flag]
 
 
-def _param(prefix: str, kt: api.KeyType) -> str:
+def _param(prefix: str, kt: Any) -> str:
     return f"{prefix}{kt.flag.replace('-', '_')}" if kt.flag else ""
 
 
-#: options for keys given as flags, declared by their key types (AWS: --aws-profile, --encryption-context)
-key_flag_options = compose(*_flag_option_decorators())
-#: --age, --pgp, --kms ...: the one key group a new file gets from the command line
-recipient_options = compose(
-    *[click.option(f"--{kt.flag}", *([kt.flag_short] if kt.flag_short else []), _param("key_", kt),
-                   metavar="KEYS", envvar=env_names(kt.recipients_env) if kt.recipients_env else None,
-                   help=kt.flag_help) for kt in _flagged()],
-    key_flag_options,
-    shamir_threshold,
-)
-#: --add-age / --rm-age ... for rotate (and sops's legacy -r)
-rotate_key_options = compose(
-    *[click.option(f"--{verb}-{kt.flag}", _param(f"{verb}_", kt), metavar="KEYS",
-                   help=f"{'Add' if verb == 'add' else 'Remove'} these comma-separated {kt.describe} "
-                        f"{'to' if verb == 'add' else 'from'} the file.")
-      for kt in _flagged() for verb in ("add", "rm")],
-)
-#: --age KEY (repeatable) ... for groups add
-group_key_options = compose(
-    *[click.option(f"--{kt.flag}", _param("key_", kt), multiple=True, metavar="KEY",
-                   help=f"{kt.describe[:1].upper()}{kt.describe[1:]} for the new group (repeatable).")
-      for kt in _flagged()],
-    key_flag_options,
-)
+def key_flag_options(f: Any) -> Any:
+    """Options for keys given as flags, declared by their key types (AWS: --aws-profile, --encryption-context).
+
+    This and the other key-flag decorators read the key types when a command
+    is defined, so only commands that take key flags load the declarations.
+    """
+    return compose(*_flag_option_decorators())(f)
+
+
+def recipient_options(f: Any) -> Any:
+    """--age, --pgp, --kms ...: the one key group a new file gets from the command line."""
+    return compose(
+        *[click.option(f"--{kt.flag}", *([kt.flag_short] if kt.flag_short else []), _param("key_", kt),
+                       metavar="KEYS", envvar=env_names(kt.recipients_env) if kt.recipients_env else None,
+                       help=kt.flag_help) for kt in _flagged()],
+        key_flag_options,
+        shamir_threshold,
+    )(f)
+
+
+def rotate_key_options(f: Any) -> Any:
+    """--add-age / --rm-age ... for rotate (and sops's legacy -r)."""
+    return compose(
+        *[click.option(f"--{verb}-{kt.flag}", _param(f"{verb}_", kt), metavar="KEYS",
+                       help=f"{'Add' if verb == 'add' else 'Remove'} these comma-separated {kt.describe} "
+                            f"{'to' if verb == 'add' else 'from'} the file.")
+          for kt in _flagged() for verb in ("add", "rm")],
+    )(f)
+
+
+def group_key_options(f: Any) -> Any:
+    """--age KEY (repeatable) ... for groups add."""
+    return compose(
+        *[click.option(f"--{kt.flag}", _param("key_", kt), multiple=True, metavar="KEY",
+                       help=f"{kt.describe[:1].upper()}{kt.describe[1:]} for the new group (repeatable).")
+          for kt in _flagged()],
+        key_flag_options,
+    )(f)
 
 
 def _split(value: Any) -> list[str]:
@@ -122,14 +151,14 @@ def _split(value: Any) -> list[str]:
 
 def key_option_values(kw: dict[str, Any]) -> dict[str, Any]:
     """Pop the key types' flag options (``--aws-profile`` ...) from ``kw``: the options for keys given as text."""
-    names = {o.param for kt in api.key_types() for o in kt.flag_options}
+    names = {o.param for kt in _api().key_types() for o in kt.flag_options}
     return {name: value for name in names if (value := kw.pop(name, None)) not in (None, "", ())}
 
 
-def recipients(kw: dict[str, Any]) -> api.Recipients:
+def recipients(kw: dict[str, Any]) -> "api.Recipients":
     """Pop ``recipient_options``' values from ``kw`` as the Recipients of a new file."""
     keys = {kt.name: value for kt in _flagged() if (value := kw.pop(_param("key_", kt), None))}
-    return api.Recipients(keys=keys, shamir_threshold=kw.pop("shamir_threshold", None),
+    return _api().Recipients(keys=keys, shamir_threshold=kw.pop("shamir_threshold", None),
                           key_options=key_option_values(kw))
 
 
@@ -140,13 +169,13 @@ def key_specs(kw: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
 
 def parse_specs(specs: list[tuple[str, str]], key_options: dict[str, Any]) -> list[Any]:
     """Key objects for (type, spec) pairs, with the flag options applied (``--encryption-context``)."""
-    return api.resolve_keys(specs, key_options)
+    return _api().resolve_keys(specs, key_options)
 
 
-def encrypt_options(kw: dict[str, Any]) -> api.EncryptOptions:
+def encrypt_options(kw: dict[str, Any]) -> "api.EncryptOptions":
     """Pop ``selector_options``' values from ``kw`` as EncryptOptions (the global --mac-only-encrypted too)."""
     selectors = {name: value for name in SELECTOR_NAMES if (value := kw.pop(name, None))}
-    return api.EncryptOptions(selectors=selectors, mac_only_encrypted=kw.pop("mac_only_encrypted", None))
+    return _api().EncryptOptions(selectors=selectors, mac_only_encrypted=kw.pop("mac_only_encrypted", None))
 
 
 def global_value(ctx: click.Context | None, name: str, local: Any) -> Any:
@@ -157,13 +186,13 @@ def global_value(ctx: click.Context | None, name: str, local: Any) -> Any:
 
 
 def settings(ctx: click.Context | None, *, config_path: str | None = None, indent: int | None = None,
-             decryption_order: str | None = None, file: str | None = None) -> api.Settings:
+             decryption_order: str | None = None, file: str | None = None) -> "api.Settings":
     """The run's Settings from this command's options merged over the global ones.
 
     A bad setting (an unreadable config, a bad decryption order) names ``file``.
     """
     try:
-        return api.Settings.create(config=global_value(ctx, "config_path", config_path) or None,
+        return _api().Settings.create(config=global_value(ctx, "config_path", config_path) or None,
                                    indent=global_value(ctx, "indent", indent), decryption_order=decryption_order)
     except SealfileError as exc:
         raise exc.with_path(None if file == "-" else file)

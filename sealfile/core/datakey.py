@@ -11,10 +11,8 @@ from typing import Sequence
 
 from . import shamir
 from .cipher import DataKey
-from ..errors import (DuplicateDecryptionKeyType, MasterKeyError, NoKeyCouldDecrypt, SealfileError, ShamirError,
-                      UnknownKeyType, WrapError)
+from ..errors import MasterKeyError, NoKeyCouldDecrypt, SealfileError, ShamirError, WrapError
 from ..keys import DEFAULT_DECRYPTION_ORDER, KeyContext, KeyEntry, MasterKey, key_type, now_rfc3339
-from ..keys import names as key_names
 
 
 
@@ -51,18 +49,6 @@ def wrap_data_key(groups: Sequence[Sequence[MasterKey]], data_key: DataKey, thre
     if errors:
         raise WrapError("Could not generate data key: " + "; ".join(errors))
     return out
-
-
-def parse_decryption_order(text: str | None) -> tuple[str, ...] | None:
-    if not text:
-        return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if len(set(names)) != len(names):
-        raise DuplicateDecryptionKeyType("duplicate key type in decryption order")
-    unknown = [n for n in names if n not in key_names()]
-    if unknown:
-        raise UnknownKeyType(f"unknown key type in decryption order: {', '.join(unknown)}")
-    return tuple(names)
 
 
 def _ordered(group: list[KeyEntry], order: Sequence[str]) -> list[KeyEntry]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from ..errors import MasterKeyError, MissingExtra, UnknownRecipient
+from ..errors import DuplicateDecryptionKeyType, MasterKeyError, MissingExtra, UnknownKeyType, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, FlagOption, MasterKey, now_rfc3339
 
 __all__ = ["KeyContext", "KeyEntry", "KeyType", "KeyOrder", "FlagOption", "MasterKey", "KeyBase", "now_rfc3339",
            "key_types", "key_type", "provider", "parse_key", "parse_keys", "entry_from_metadata", "OpaqueKey",
-           "default_decryption_order", "ordered", "new_identity", "names", "DEFAULT_DECRYPTION_ORDER"]
+           "default_decryption_order", "ordered", "new_identity", "names", "DEFAULT_DECRYPTION_ORDER", "parse_decryption_order"]
 
 #: one line per key type: its metadata name, and the module under ``sealfile.keys`` that declares it
 _MODULES = {
@@ -89,6 +89,19 @@ def parse_keys(type_name: str, text: str, options: Mapping[str, Any] | None = No
     """Keys of one type from a comma-separated list (a flag, a recipients variable): items trimmed,
     empty items skipped."""
     return [parse_key(type_name, item.strip(), options) for item in text.split(",") if item.strip()]
+
+
+def parse_decryption_order(text: str | None) -> tuple[str, ...] | None:
+    """``--decryption-order age,pgp`` as key type names; a duplicate is exit 112, an unknown name exit 1."""
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if len(set(names)) != len(names):
+        raise DuplicateDecryptionKeyType("duplicate key type in decryption order")
+    unknown = [n for n in names if n not in _MODULES]
+    if unknown:
+        raise UnknownKeyType(f"unknown key type in decryption order: {', '.join(unknown)}")
+    return tuple(names)
 
 
 class OpaqueKey:

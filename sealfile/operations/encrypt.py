@@ -7,55 +7,19 @@ the caller's options merged over the rule's, as sops merges them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from ..config import CreationRule, merge_selector, split_list
-from ..core.metadata import LAYOUT_311
-from ..core.selectors import KINDS, Selector
+from ..core.selectors import Selector
 from ..core.sopsfile import SopsFile
 from ..errors import AlreadyEncrypted, ConfigError, EmptyDocument, SealfileError, UnknownKeyType
 from ..keys import MasterKey, key_types, ordered, parse_key, provider
 from ..keys import names as key_names
 from ..settings import Settings
+from .recipients import EncryptOptions, Recipients
 from .files import named, read_input, resolve_types, write_result
 
 __all__ = ["Recipients", "EncryptOptions", "encrypt", "encrypt_path", "resolve_keys", "rule_keys", "check_key_options"]
-
-
-@dataclass(frozen=True)
-class Recipients:
-    """Who a new file is encrypted for, as the caller gives it; empty means "ask the creation rule".
-
-    ``keys`` maps key type names (``age pgp kms gcp_kms azure_kv hc_vault``)
-    to comma-separated strings or lists: together they form one key group.
-    ``key_groups`` are ready-made groups instead.  ``key_options`` apply to
-    keys given as text here or in a rule's flat fields (AWS KMS:
-    ``encryption_context``, ``aws_profile``).
-    """
-
-    keys: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
-    key_groups: Sequence[Sequence[MasterKey]] | None = None
-    shamir_threshold: int | None = None
-    key_options: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def given(self) -> bool:
-        return self.key_groups is not None or any(self.keys.values())
-
-
-@dataclass(frozen=True)
-class EncryptOptions:
-    """How values are chosen and covered: selectors (``encrypted_regex=...``) and the MAC mode."""
-
-    selectors: Mapping[str, str] = field(default_factory=dict)
-    mac_only_encrypted: bool | None = None
-    layout: str = LAYOUT_311
-
-    def __post_init__(self) -> None:
-        bad = set(self.selectors) - set(KINDS)
-        if bad:
-            raise TypeError(f"unknown selector(s): {', '.join(sorted(bad))}")
 
 
 def check_key_options(key_options: Mapping[str, Any] | None) -> None:

@@ -15,7 +15,6 @@ from ..core.gofmt import val_to_string
 from ..core.tree import Comment, Mapping
 from ..errors import InvalidArgument, NotExportable, SealfileError
 from ..settings import Settings
-from .decrypt import decrypt, open_decrypted
 from .files import read_input, resolve_types
 
 __all__ = ["environment_pairs", "build_environment", "exported_environment", "decrypted_content",
@@ -66,6 +65,8 @@ def build_environment(pairs: Sequence[tuple[str, str]], *, pristine: bool = Fals
 def exported_environment(path: str | os.PathLike[str], settings: Settings, *, pristine: bool = False,
                          input_type: str | None = None, ignore_mac: bool = False) -> dict[str, str]:
     """The environment exec-env gives its command: ``settings.env`` (unless pristine) plus the file's values."""
+    from .decrypt import open_decrypted
+
     p = os.fspath(path)
     fmt, _ = resolve_types(p, input_type, None, None)
     try:
@@ -80,6 +81,8 @@ def exported_environment(path: str | os.PathLike[str], settings: Settings, *, pr
 def decrypted_content(path: str | os.PathLike[str], settings: Settings, *, input_type: str | None = None,
                       output_type: str | None = None, ignore_mac: bool = False) -> bytes:
     """The decrypted file exec-file serves, in ``output_type`` (default: the format of the file's name)."""
+    from .decrypt import decrypt
+
     p = os.fspath(path)
     fmt_in, fmt_out = resolve_types(p, input_type, output_type, None)
     try:

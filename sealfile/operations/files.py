@@ -8,11 +8,14 @@ write goes in place, to ``--output``, or nowhere (the caller prints it).
 from __future__ import annotations
 
 import os
-from ..core.sopsfile import SopsFile
+from typing import TYPE_CHECKING
 from ..errors import ConflictingParameters, SealfileError
 from ..fileio import read_input, write_result
 from ..settings import Settings
 from ..stores import format_for_path
+
+if TYPE_CHECKING:
+    from ..core.sopsfile import SopsFile
 
 __all__ = ["resolve_types", "read_input", "open_encrypted", "write_result", "check_io", "STDIN"]
 
@@ -39,11 +42,13 @@ def check_io(path: str | None, in_place: bool, output: str | None) -> str:
 
 def open_encrypted(path: str | os.PathLike[str], settings: Settings, *, input_type: str | None = None,
                    filename_override: str | None = None, whole_payload: bool = False,
-                   data: bytes | None = None) -> SopsFile:
+                   data: bytes | None = None) -> "SopsFile":
     """Read and parse an encrypted file (``data`` when the bytes are at hand already).
 
     The file is named in any error.  ``whole_payload`` as for :meth:`SopsFile.load`.
     """
+    from ..core.sopsfile import SopsFile
+
     p = os.fspath(path)
     fmt, _ = resolve_types(p, input_type, None, filename_override)
     try:
