@@ -19,6 +19,18 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"sealfile {__version__} (sops 3.11.0 file format)\n")
         return
-    from .app import main as run
+    from .fast import parse_decrypt
 
-    run(args)
+    fast = parse_decrypt(args)
+    if fast is None:
+        from .app import main as run
+
+        run(args)
+        return
+    command, file, values = fast
+    from .process_env import quiet_grpc
+    from .decrypt import run_decrypt
+    from .failures import guarded
+
+    quiet_grpc()
+    guarded(lambda: run_decrypt(None, file, **values), command)

@@ -14,9 +14,9 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import NoKeyCouldDecrypt, SealfileError
 from . import options as opt
-from .exitcodes import exit_code
+from .failures import fail, guarded
+from .process_env import quiet_grpc
 
 __all__ = ["cli", "main", "COMMANDS"]
 
@@ -24,7 +24,7 @@ __all__ = ["cli", "main", "COMMANDS"]
 #: runs (or for --help), so ``sealfile decrypt`` loads no editor, exec or key-flag code
 COMMANDS = {
     "encrypt": "encrypt:encrypt",
-    "decrypt": "decrypt:decrypt",
+    "decrypt": "decrypt:command",
     "edit": "edit:edit",
     "set": "set:set_command",
     "unset": "set:unset_command",
@@ -65,7 +65,8 @@ class SopsStyleGroup(click.Group):
         if target is None:
             return None
         module, _, attr = target.partition(":")
-        command: click.Command = getattr(__import__(f"{__package__}.{module}", fromlist=[attr]), attr)
+        found = getattr(__import__(f"{__package__}.{module}", fromlist=[attr]), attr)
+        command: click.Command = found if isinstance(found, click.Command) else found()  # or a factory
         return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -126,47 +127,18 @@ def cli(**_: Any) -> None:
     """Keep secrets in git: encrypt the values of YAML, JSON, dotenv and INI files (SOPS v3 format)."""
 
 
-def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"sealfile: error: {message}\n")
-    sys.stderr.flush()
-    sys.exit(code)
+def main(args: list[str]) -> None:
+    """Run the click application on ``args``; every failure ends as :mod:`.failures` says."""
+    quiet_grpc()
 
+    def run() -> None:
+        try:
+            cli.main(args=args, prog_name="sealfile", standalone_mode=False)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            fail(exc.format_message(), 1)
+        except click.Abort:
+            fail("interrupted", 85)
 
-def _quiet_grpc() -> None:
-    """Keep gRPC's C core (GCP KMS) from printing connection trouble to stderr, which helm-secrets merges
-    into values; the per-key report already says what failed.
-
-    The core reads ``GRPC_VERBOSITY`` from the C environment when it loads.  ``os.putenv`` sets it
-    there without adding it to ``os.environ``, so the environment exec-env hands its command stays
-    the user's, and the library (which programs import) never touches the process environment.
-    """
-    if "GRPC_VERBOSITY" not in os.environ:
-        os.putenv("GRPC_VERBOSITY", "NONE")
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else list(argv)
-    _quiet_grpc()
-    try:
-        cli.main(args=args, prog_name="sealfile", standalone_mode=False)
-    except SealfileError as exc:
-        code = exit_code(exc, command_name(args))
-        if isinstance(exc, NoKeyCouldDecrypt):
-            sys.stderr.write(f"sealfile: error: {exc}\n")
-            for line in exc.report.splitlines():
-                sys.stderr.write(f"  {line}\n" if line else "\n")
-            sys.exit(code)
-        _fail(str(exc), code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        _fail(exc.format_message(), 1)
-    except (click.Abort, KeyboardInterrupt):
-        _fail("interrupted", 85)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
-        if os.environ.get("SEALFILE_DEBUG"):
-            raise
-        _fail(f"internal error ({type(exc).__name__}); set SEALFILE_DEBUG=1 for a traceback", 1)
+    guarded(run, command_name(args))

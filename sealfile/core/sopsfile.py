@@ -145,10 +145,11 @@ class SopsFile:
     def decrypt(self, *, verify_mac: bool = True, keep_iv: bool = True) -> None:
         """Decrypt every value in place and check the MAC (unless ``verify_mac`` is False).
 
-        ``keep_iv`` remembers a binary payload's IV (a hash of the payload) so
-        that writing it back unchanged gives the same ciphertext.
+        ``keep_iv`` remembers each value's IV so that writing it back unchanged
+        gives the same ciphertext (edit, set, rotate); reading alone needs none.
         """
         cipher = self._require_cipher()
+        cipher.remember_ivs = keep_iv
         meta = self.metadata
         if self._sealed is not None:
             hasher = MacHasher(meta.mac_only_encrypted)

@@ -77,18 +77,23 @@ def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
             return value
         if value == "":
             return value
-        if not isinstance(value, str):
-            raise DecryptError(f"value at {aad} is not encrypted (expected an ENC[] string, "
-                               f"found {type(value).__name__})", key_path=key_path_of_aad(aad))
-        if not is_token(value):
-            raise DecryptError(f"value at {aad} is not in sops' ENC[] data format", key_path=key_path_of_aad(aad))
         try:
-            plaintext, type_tag = cipher.decrypt_bytes(value, aad)
+            opened = cipher.open_token(value, aad)
+            if opened is None:
+                if not isinstance(value, str):
+                    raise DecryptError(f"value at {aad} is not encrypted (expected an ENC[] string, "
+                                       f"found {type(value).__name__})", key_path=key_path_of_aad(aad))
+                raise DecryptError(f"value at {aad} is not in sops' ENC[] data format", key_path=key_path_of_aad(aad))
+            plaintext, type_tag = opened
             result = value_of(plaintext, type_tag)
         except DecryptError as exc:
+            if exc.key_path is not None:
+                raise
             raise DecryptError(f"could not decrypt value at {aad}: {exc.message}",
                                key_path=key_path_of_aad(aad)) from None
-        if type_tag != "comment":
+        if type_tag == "str":
+            hasher.add(plaintext, True)  # a string's bytes are its plaintext: no need to convert back
+        elif type_tag != "comment":
             hasher.add(plaintext_of(result)[0], True)
         return result
 

@@ -71,6 +71,10 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
         aad = ":".join(path) + ":" if path else ":"
         return visit(value, aad, decide(matched, stack, is_comment), is_comment)
 
+    # without comment selectors, "encrypt this leaf" is ``matched != by_default``: the loops below
+    # decide it inline, as they run once per value of the file
+    by_default = pred.by_default
+
     for doc in docs:
         # the container being visited: its remaining items, itself, whether it is a mapping, whether
         # its path matched the selector; its ancestors wait on ``parents`` with their own iterators
@@ -90,13 +94,17 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
                             stack[-1].append(key.text)
                         item[0] = leaf(key, matched, True)
                         continue
-                    path.append(key if isinstance(key, str) else str(key))
+                    name = key if key.__class__ is str else str(key)
+                    path.append(name)
                     value = item[1]
-                    child_matched = matched or component_matches(path[-1])
+                    child_matched = matched or component_matches(name)
                     if isinstance(value, list):
                         child = value
                         break
-                    item[1] = leaf(value, child_matched, False)
+                    if track_comments:
+                        item[1] = leaf(value, child_matched, False)
+                    elif value is not None:
+                        item[1] = visit(value, ":".join(path) + ":", child_matched is not by_default, False)
                     path.pop()
                     if track_comments:
                         stack[-1] = []
@@ -113,9 +121,12 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
                     if isinstance(value, list):
                         child, child_matched = value, matched
                         break
-                    container[i] = leaf(value, matched, False)
                     if track_comments:
+                        container[i] = leaf(value, matched, False)
                         stack[-1] = []
+                    elif value is not None:
+                        container[i] = visit(value, ":".join(path) + ":" if path else ":", matched is not by_default,
+                                             False)
             if child is not None:  # descend; this container resumes after the child
                 parents.append((items, container, is_map, matched))
                 container, matched = child, child_matched
