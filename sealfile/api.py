@@ -10,7 +10,6 @@ input.  Errors are :class:`sealfile.errors.SealfileError` subclasses.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import TYPE_CHECKING, Any, Mapping as TMapping, Sequence
 
@@ -23,6 +22,7 @@ from .fileio import write_stdout as _write_stdout
 from .keys import KeyType, MasterKey, key_types
 from .operations.files import check_io, read_input, resolve_types
 from .operations.recipients import EncryptOptions, Recipients
+from .records import replace
 from .settings import ConfigArg, Settings
 from .stores import FORMATS, format_for_path
 
@@ -65,7 +65,7 @@ def _settings(settings: Settings | None, env: TMapping[str, str] | None, config:
               decryption_order: str | Sequence[str] | None, indent: int | None) -> Settings:
     """The caller's Settings (with ``indent`` applied), or new ones from the loose arguments."""
     if settings is not None:
-        return settings if indent is None else dataclasses.replace(settings, indent=indent)
+        return settings if indent is None else replace(settings, indent=indent)
     return Settings.create(env=env, config=config, decryption_order=decryption_order, indent=indent)
 
 

@@ -8,12 +8,12 @@ repository can move over without deleting the file other tools read.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, Mapping as TMapping, Sequence
 
 from .core.selectors import KINDS, Selector, compile_re2, pick
 from .errors import ConfigError, ConflictingParameters, SealfileError
 from .keys import ordered
+from .records import default_factory, record
 
 CONFIG_NAMES = (".sealfile.yaml", ".sops.yaml")
 MAX_LEVELS = 100
@@ -21,14 +21,14 @@ MAX_LEVELS = 100
 KeySpec = tuple[str, Any]  # (metadata key type, spec as written in the config or on the CLI)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CreationRule:
     path_regex: str | None = None
     key_groups: tuple[tuple[KeySpec, ...], ...] = ()
     shamir_threshold: int = 0
-    selector_options: TMapping[str, str] = field(default_factory=dict)
+    selector_options: TMapping[str, str] = default_factory(dict)
     mac_only_encrypted: bool = False
-    options: TMapping[str, Any] = field(default_factory=dict)  # e.g. aws_profile, for key sources
+    options: TMapping[str, Any] = default_factory(dict)  # e.g. aws_profile, for key sources
 
     def matches(self, name: str) -> bool:
         if not self.path_regex:
@@ -36,11 +36,11 @@ class CreationRule:
         return compile_re2(self.path_regex, "path_regex").search(name) is not None
 
 
-@dataclass
+@record
 class Config:
     path: str | None = None
     rules: list[CreationRule] | None = None  # None: the file has no creation_rules key
-    stores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stores: dict[str, dict[str, Any]] = default_factory(dict)
 
     def store_options(self, fmt: str) -> dict[str, Any]:
         """The ``stores:`` settings of format ``fmt`` that its store takes (an int ``indent``)."""

@@ -29,7 +29,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import time
 from typing import Iterable, Sequence, Union
 
@@ -83,6 +82,8 @@ def check_writable(path: str) -> None:
     read-only filesystems and immutable files exactly as the write will); a new
     file needs a directory that accepts new files.  Nothing is changed.
     """
+    import tempfile  # only when a file is written
+
     target = os.path.realpath(path)
     try:
         st = os.stat(target)
@@ -220,6 +221,8 @@ def _open_temp(directory: str, base: str, mode: int, anonymous: bool) -> tuple[i
     Returns (-1, None) when the directory refuses new files and
     (``_UNSUPPORTED``, None) when unnamed files are not available here.
     """
+    import tempfile  # only when a file is written
+
     try:
         if anonymous:
             if not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"):

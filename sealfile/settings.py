@@ -11,11 +11,11 @@ agree on every setting for the same inputs.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from .config import Config, find_config, load_config
+from .records import default_factory, record
 from .keys import KeyContext, default_decryption_order, parse_decryption_order
 from .stores import Store, store_for
 
@@ -25,7 +25,7 @@ __all__ = ["Settings", "ConfigArg"]
 ConfigArg = Any
 
 
-@dataclass(frozen=True)
+@record(frozen=True, hidden=("env", "keys"))
 class Settings:
     """Environment, config, decryption order, output indentation and the key context of one run."""
 
@@ -33,7 +33,7 @@ class Settings:
     config: Config
     decryption_order: tuple[str, ...]
     indent: int | None = None
-    keys: KeyContext = field(repr=False, compare=False, default_factory=KeyContext)
+    keys: KeyContext = default_factory(KeyContext)
 
     @classmethod
     def create(cls, *, env: Mapping[str, str] | None = None, config: ConfigArg = None,

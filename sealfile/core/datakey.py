@@ -6,7 +6,6 @@ order and explains, per group and per key, why it failed.
 """
 from __future__ import annotations
 
-import textwrap
 from typing import Sequence
 
 from . import shamir
@@ -98,6 +97,8 @@ def recover_data_key(groups: list[list[KeyEntry]], threshold: int, ctx: KeyConte
 
 
 def _report(groups: list[tuple[int, bool, list[tuple[str, str]]]], threshold: int | None) -> str:
+    import textwrap  # only when reporting a failure
+
     lines: list[str] = []
     for index, ok, failures in groups:
         lines.append(f"Group {index}: {'SUCCESS' if ok else 'FAILED'}")

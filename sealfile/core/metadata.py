@@ -7,7 +7,7 @@ module gives it meaning.  Writing keeps the layout a file already has (sops
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from ..records import default_factory, record
 from typing import Any, Callable, Iterable
 
 from ..errors import MetadataError
@@ -39,13 +39,13 @@ def _top_311(fields: Iterable[str]) -> list[str]:
 _CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
 
 
-@dataclass
+@record
 class Metadata:
-    key_groups: list[list[KeyEntry]] = field(default_factory=list)
+    key_groups: list[list[KeyEntry]] = default_factory(list)
     shamir_threshold: int = 0
     lastmodified: str = ""
     mac: str = ""
-    selector: Selector | None = field(default_factory=Selector)
+    selector: Selector | None = default_factory(Selector)
     mac_only_encrypted: bool = False
     version: str = SOPS_VERSION
     layout: str = LAYOUT_311

@@ -6,7 +6,7 @@ not the config, decides how the file is decrypted and re-encrypted later.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ..records import record
 from typing import Mapping as TMapping
 
 from ..errors import ConfigError
@@ -25,7 +25,7 @@ DEFAULT_SUFFIX = "_unencrypted"
 _NOT_RE2 = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Selector:
     """One selector; ``kind`` is one of :data:`KINDS`."""
 

@@ -16,10 +16,10 @@ import base64
 import binascii
 import os
 import shlex
-import subprocess
 import sys
-from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
+
+from ..records import record
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType
@@ -160,7 +160,7 @@ def generate_identity() -> tuple[str, str]:
 
 # ---------------------------------------------------------------------- identities
 
-@dataclass
+@record
 class _Source:
     """One place identities were looked for, and what it gave (never the keys in its repr)."""
 
@@ -275,6 +275,8 @@ def _run_cmd(command: str, ctx: KeyContext, recipient: str) -> bytes | str:
     Only the program name appears in errors: the rest of a command line, and
     whatever it prints on stderr, may be sensitive.
     """
+    import subprocess  # only for SOPS_AGE_KEY_CMD; not at start-up
+
     try:
         argv = shlex.split(command)
     except ValueError:
@@ -392,7 +394,7 @@ KEY_TYPE = KeyType(
     always_in_group_311=True)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AgeKey(KeyBase):
     """An age recipient: X25519 ``age1…``, or an ``ssh-ed25519``/``ssh-rsa`` public key line."""
 

@@ -7,9 +7,9 @@ built once at the edge, so nothing reads the environment at import time.
 """
 from __future__ import annotations
 
-import datetime as _dt
+import time
 import os
-from dataclasses import dataclass, field
+from ..records import default_factory, record
 from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
 
 __all__ = ["KeyContext", "KeyEntry", "MasterKey", "KeyType", "KeyOrder", "FlagOption", "KeyBase", "now_rfc3339",
@@ -25,7 +25,7 @@ ATTEMPTS = 2
 
 def now_rfc3339() -> str:
     """UTC, whole seconds, ``Z``: the form sops writes for timestamps."""
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def recorded(entry: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -36,10 +36,13 @@ def recorded(entry: Mapping[str, Any]) -> tuple[str, str | None]:
     """
     enc = entry.get("enc")
     created = entry.get("created_at")
-    if isinstance(created, _dt.datetime):
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=_dt.timezone.utc)
-        created = created.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if created is not None and not isinstance(created, str):
+        import datetime as _dt  # only for an unquoted YAML timestamp; rare, so not at start-up
+
+        if isinstance(created, _dt.datetime):
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=_dt.timezone.utc)
+            created = created.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (enc if isinstance(enc, str) else "", created if isinstance(created, str) else None)
 
 
@@ -54,7 +57,7 @@ def import_sdk(module: str, extra: str, what: str) -> Any:
                            f"pip install 'sealfile[{extra}]'") from None
 
 
-@dataclass
+@record(hidden=("env", "cache"))
 class KeyContext:
     """Environment and per-run caches shared by key sources.
 
@@ -63,8 +66,8 @@ class KeyContext:
     run (e.g. every age identity file) however many keys it unwraps.
     """
 
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    env: Mapping[str, str] = default_factory(lambda: dict(os.environ))
+    cache: dict[str, Any] = default_factory(dict)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """A setting by its sops name, with ``SEALFILE_`` aliases for ``SOPS_`` names."""
@@ -144,7 +147,7 @@ class KeyBase:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FlagOption:
     """A command-line option that applies to the keys of one type given on the command line.
 
@@ -159,7 +162,7 @@ class FlagOption:
     help: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyOrder:
     """Where a key type stands in each of sops's orders (lower first).
 
@@ -178,7 +181,7 @@ class KeyOrder:
     top_311: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyType:
     """Everything outside a key module needs to know about one key type, declared in that module.
 
@@ -218,7 +221,7 @@ class KeyType:
     always_in_group_311: bool = False
 
 
-@dataclass
+@record
 class KeyEntry:
     """A master key as recorded in a file: the key, its wrapped data key, when."""
 

@@ -9,7 +9,7 @@ and adding one line to ``_FORMATS``.  Stores are imported on first use, so
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Any
 
 from .base import Store
@@ -17,7 +17,7 @@ from .base import Store
 __all__ = ["Store", "Format", "store_for", "store_class", "format_for_path", "formats", "FORMATS", "CONFIG_FORMAT"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Format:
     """A registry line: the format's name, the store class, and the file name endings it claims."""
 

@@ -25,7 +25,8 @@ import sealfile
 from conftest import make_age_key
 
 PACKAGE = Path(sealfile.__file__).parent
-LAYERS = ["cli", "api", "operations", "settings", "config", "stores", "core", "keys", "fileio", "errors"]
+LAYERS = ["cli", "api", "operations", "settings", "config", "stores", "core", "keys", "fileio", "errors",
+          "records"]
 FORMATS = {"yaml", "json", "dotenv", "ini", "binary"}
 KEY_TYPES = {"age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"}
 LONG_ALLOWED = {"stores/yaml/parser.py", "stores/yaml/emitter.py"}
