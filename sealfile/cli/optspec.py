@@ -6,13 +6,14 @@ parsers read this one table, so an option is still defined once.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from ..records import record
 
 __all__ = ["Spec", "IN_PLACE", "OUTPUT", "INPUT_TYPE", "OUTPUT_TYPE", "FILENAME_OVERRIDE", "CONFIG", "INDENT",
            "EXTRACT", "IGNORE_MAC", "DECRYPTION_ORDER", "DECRYPT"]
 
 
-class Spec(NamedTuple):
+@record(frozen=True)
+class Spec:
     """One option: its spellings, the parameter it fills, what it takes, and its help."""
 
     flags: tuple[str, ...]

@@ -17,9 +17,6 @@ import sys
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import AEADDecryptionContext, AEADEncryptionContext
-from cryptography.hazmat.primitives.ciphers import Cipher as _GcmStream
-from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import DecryptError, EncryptError
@@ -187,14 +184,18 @@ class Cipher:
         if self.remember_ivs:
             self._stash[(aad, type_tag, plaintext)] = iv
 
-    def encryptor(self, iv: bytes, aad: str) -> AEADEncryptionContext:
+    def encryptor(self, iv: bytes, aad: str) -> Any:
         """A streaming AES-256-GCM encryptor, for a value too large to hold twice (or over 2 GiB)."""
+        from cryptography.hazmat.primitives.ciphers import Cipher as _GcmStream, algorithms, modes
+
         context = _GcmStream(algorithms.AES(self._key.raw), modes.GCM(iv)).encryptor()
         context.authenticate_additional_data(aad.encode("utf-8", "surrogateescape"))
         return context
 
-    def decryptor(self, iv: bytes, tag: bytes, aad: str) -> AEADDecryptionContext:
+    def decryptor(self, iv: bytes, tag: bytes, aad: str) -> Any:
         """A streaming AES-256-GCM decryptor; its ``finalize`` raises ``InvalidTag`` unless all is authentic."""
+        from cryptography.hazmat.primitives.ciphers import Cipher as _GcmStream, algorithms, modes
+
         context = _GcmStream(algorithms.AES(self._key.raw), modes.GCM(iv, tag)).decryptor()
         context.authenticate_additional_data(aad.encode("utf-8", "surrogateescape"))
         return context

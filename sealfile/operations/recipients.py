@@ -5,17 +5,17 @@ build requests without importing the cipher.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from ..core.metadata import LAYOUT_311
 from ..core.selectors import KINDS
 from ..keys import MasterKey
+from ..records import default_factory, record
 
 __all__ = ["Recipients", "EncryptOptions"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Recipients:
     """Who a new file is encrypted for, as the caller gives it; empty means "ask the creation rule".
 
@@ -26,21 +26,21 @@ class Recipients:
     ``encryption_context``, ``aws_profile``).
     """
 
-    keys: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
+    keys: Mapping[str, str | Sequence[str]] = default_factory(dict)
     key_groups: Sequence[Sequence[MasterKey]] | None = None
     shamir_threshold: int | None = None
-    key_options: Mapping[str, Any] = field(default_factory=dict)
+    key_options: Mapping[str, Any] = default_factory(dict)
 
     @property
     def given(self) -> bool:
         return self.key_groups is not None or any(self.keys.values())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EncryptOptions:
     """How values are chosen and covered: selectors (``encrypted_regex=...``) and the MAC mode."""
 
-    selectors: Mapping[str, str] = field(default_factory=dict)
+    selectors: Mapping[str, str] = default_factory(dict)
     mac_only_encrypted: bool | None = None
     layout: str = LAYOUT_311
 
