@@ -159,7 +159,7 @@ def _variants(blob: bytes) -> dict[str, bytes]:
         "newline": at(start + 9, b"\n"),
         "non-ascii": at(start + 9, "é".encode()),
         "invalid utf-8": at(start + 9, b"\xff"),
-        "escaped char": at(start + 9, b"\\u0041"),
+        "escaped char": at(start + 9, b"\\u0041" if blob[start + 9:start + 10] != b"A" else b"\\u0042"),
         "empty data": blob[:start] + blob[data_end:],
         "iv changed": at(iv + 3, b"A" if blob[iv + 3:iv + 4] != b"A" else b"B"),
         "tag changed": at(tag + 3, b"A" if blob[tag + 3:tag + 4] != b"A" else b"B"),
