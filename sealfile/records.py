@@ -44,11 +44,16 @@ def _fields(cls: type) -> list[tuple[str, Any]]:
     return list(out.items())
 
 
-def record(cls: type[T] | None = None, *, frozen: bool = False, hidden: tuple[str, ...] = ()) -> Any:
-    """Make ``cls`` a record of its annotated fields (see the module docstring)."""
+def record(cls: type[T] | None = None, *, frozen: bool = False, hidden: tuple[str, ...] = (),
+           uncompared: tuple[str, ...] = ()) -> Any:
+    """Make ``cls`` a record of its annotated fields (see the module docstring).
+
+    ``uncompared`` fields take no part in ``==`` and ``hash`` (``compare=False`` of dataclasses).
+    """
     def build(klass: type[T]) -> type[T]:
         fields = _fields(klass)
         names = tuple(name for name, _ in fields)
+        compared = tuple(name for name in names if name not in uncompared)
         for name, default in fields:
             if default is not _MISSING and name in vars(klass):
                 delattr(klass, name)  # the instance attribute, not a class attribute, holds the value
@@ -82,7 +87,7 @@ def record(cls: type[T] | None = None, *, frozen: bool = False, hidden: tuple[st
         def __eq__(self: Any, other: object) -> bool:
             if other.__class__ is not self.__class__:
                 return NotImplemented
-            return all(getattr(self, n) == getattr(other, n) for n in names)
+            return all(getattr(self, n) == getattr(other, n) for n in compared)
 
         klass.__init__ = __init__  # type: ignore[misc]
         if "__repr__" not in vars(klass):
@@ -95,7 +100,7 @@ def record(cls: type[T] | None = None, *, frozen: bool = False, hidden: tuple[st
                 raise AttributeError(f"{klass.__name__} is immutable: cannot set {name!r}")
 
             def __hash__(self: Any) -> int:
-                return hash(tuple(getattr(self, n) for n in names))
+                return hash(tuple(getattr(self, n) for n in compared))
 
             klass.__setattr__ = __setattr__  # type: ignore[method-assign, assignment]
             klass.__delattr__ = __setattr__  # type: ignore[method-assign, assignment]

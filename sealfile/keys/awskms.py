@@ -45,11 +45,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import os
 import re
-import socket
-from dataclasses import dataclass, field, replace
+from ..records import record, replace
 from typing import Any, ClassVar, Mapping
 from urllib.parse import urlsplit
 
@@ -136,7 +134,11 @@ def _optional_text(value: Any, what: str, error: type[SealfileError]) -> str:
 
 def session_name(hostname: str | None = None) -> str:
     """``sops@<hostname>`` with what STS rejects removed, at most 64 characters."""
-    name = "sops@" + _STS_DROP.sub("", socket.gethostname() if hostname is None else hostname)
+    if hostname is None:
+        import socket
+
+        hostname = socket.gethostname()
+    name = "sops@" + _STS_DROP.sub("", hostname)
     return name[:_SESSION_NAME_LIMIT]
 
 
@@ -156,7 +158,7 @@ KEY_TYPE = KeyType(
     extra="aws")
 
 
-@dataclass(frozen=True)
+@record(frozen=True, hidden=("legacy_context",), uncompared=("legacy_context",))
 class AwsKmsKey(KeyBase):
     """A KMS key ARN, with the role to assume, encryption context and AWS profile."""
 
@@ -168,7 +170,7 @@ class AwsKmsKey(KeyBase):
     aws_profile: str = ""
     #: set for files written by sops < 3.3.0, whose multi-value contexts may have
     #: been sent to KMS with every value replaced by one of them (sops PR #435)
-    legacy_context: bool = field(default=False, compare=False, repr=False)
+    legacy_context: bool = False
 
     @classmethod
     def from_arn(cls, text: str, context: Mapping[str, str] | None = None, aws_profile: str = "") -> "AwsKmsKey":
@@ -299,24 +301,28 @@ def _truthy(value: Any) -> bool:
 _LOG_SECRETS = ("plaintext", "secretaccesskey", "sessiontoken", "security-token")
 
 
-class _WithholdSecrets(logging.Filter):
-    """Blank botocore DEBUG records that hold key material, for applications that log at DEBUG."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage().lower()
-        except Exception:  # a record that cannot be formatted holds nothing to withhold
-            return True
-        if any(mark in text for mark in _LOG_SECRETS):
-            record.msg, record.args = "[botocore debug record withheld by sealfile: it holds key material]", ()
-        return True
-
-
 def _guard_botocore_logs() -> None:
-    """Filter the loggers that write request/response bodies and signed headers (once per process)."""
+    """Filter the loggers that write request/response bodies and signed headers (once per process).
+
+    ``logging`` is imported here, when botocore is about to be used, not when the key type is read.
+    """
+    import logging
+
+    class _WithholdSecrets(logging.Filter):
+        """Blank botocore DEBUG records that hold key material, for applications that log at DEBUG."""
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            try:
+                text = record.getMessage().lower()
+            except Exception:  # a record that cannot be formatted holds nothing to withhold
+                return True
+            if any(mark in text for mark in _LOG_SECRETS):
+                record.msg, record.args = "[botocore debug record withheld by sealfile: it holds key material]", ()
+            return True
+
     for name in ("botocore.endpoint", "botocore.parsers", "botocore.auth"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, _WithholdSecrets) for f in logger.filters):
+        if not any(type(f).__name__ == "_WithholdSecrets" for f in logger.filters):
             logger.addFilter(_WithholdSecrets())
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, replace
+from ..records import record, replace
 from typing import Any, ClassVar, Mapping
 from urllib.parse import quote
 
@@ -49,7 +49,7 @@ KEY_TYPE = KeyType(
     recipients_env="AZURE_KEYVAULT_URLS", rule_field="azure_keyvault", group_field="azure_keyvault", extra="azure")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AzureKeyVaultKey(KeyBase):
     """A Key Vault key: vault URL, key name and version ("" = the vault's current one, resolved on wrap)."""
 

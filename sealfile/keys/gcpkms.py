@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
-import json
 import os
 import re
 import time
-from dataclasses import dataclass
+from ..records import record
 from typing import Any, Callable, ClassVar, Mapping
 from urllib.parse import urlsplit
 
@@ -82,6 +80,8 @@ def crc32c(data: bytes) -> int:
 
 def _bypass_proxy(host: str, env: Mapping[str, str], names: tuple[str, ...]) -> bool:
     """Go's ``NO_PROXY`` rules, simplified: ``*``, domains (and their subdomains), IPs, CIDRs, loopback."""
+    import ipaddress
+
     host = host.strip("[]").lower()
     try:
         address = ipaddress.ip_address(host)
@@ -237,6 +237,8 @@ def _credentials(ctx: KeyContext, http: _AuthHttp) -> Any:
 
 
 def _choose_credentials(ctx: KeyContext) -> Any:
+    import json
+
     raw = ctx.get("GOOGLE_CREDENTIALS")
     if raw:
         if os.path.exists(raw):
@@ -403,7 +405,7 @@ KEY_TYPE = KeyType(
     recipients_env="GCP_KMS_IDS", rule_field="gcp_kms", group_field="gcp_kms", extra="gcp")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GcpKmsKey(KeyBase):
     """A Cloud KMS symmetric crypto key: ``projects/P/locations/L/keyRings/R/cryptoKeys/K``."""
 

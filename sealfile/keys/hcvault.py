@@ -10,12 +10,11 @@ calls go through :mod:`sealfile.keys.vaultclient` (standard library only).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ..records import record
 from typing import Any, ClassVar, Mapping
 from urllib.parse import quote, unquote
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
-from . import vaultclient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339, recorded
 from .vaultclient import PATH_SAFE, clean_path
 
@@ -40,7 +39,7 @@ KEY_TYPE = KeyType(
     always_in_group_311=True)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VaultTransitKey(KeyBase):
     """A key of a transit engine: where Vault is, the engine's mount path, the key's name."""
 
@@ -67,6 +66,8 @@ class VaultTransitKey(KeyBase):
         raw = bytes(getattr(data_key, "raw", data_key))
         api_path = _join(self.engine_path, "encrypt", self.key_name)
         payload = {"plaintext": base64.b64encode(raw).decode("ascii")}
+        from . import vaultclient
+
         data = vaultclient.transit(self.vault_address, api_path, payload, ctx, "encrypt")
         ciphertext = data.get("ciphertext")
         if ciphertext is None:
@@ -82,6 +83,8 @@ class VaultTransitKey(KeyBase):
         import binascii
 
         api_path = _join(self.engine_path, "decrypt", self.key_name)
+        from . import vaultclient
+
         data = vaultclient.transit(self.vault_address, api_path, {"ciphertext": enc}, ctx, "decrypt")
         plaintext = data.get("plaintext")
         if not isinstance(plaintext, str):

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-from dataclasses import dataclass
+from ..records import record
 from typing import Any, ClassVar, Mapping
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
@@ -45,6 +44,8 @@ def _gnupg_home(ctx: KeyContext) -> str:
 
 def _run_gpg(ctx: KeyContext, args: list[str], stdin: bytes) -> tuple[int, bytes, list[str], list[str]]:
     """Run gpg; return (rc, stdout, status lines, message lines). Nothing reaches our stderr."""
+    import subprocess  # when gpg runs, not when the key type is read
+
     binary = _gpg_binary(ctx)
     argv = [binary, "--batch", "--no-tty", "--status-fd", "2", *args]
     try:
@@ -88,7 +89,7 @@ KEY_TYPE = KeyType(
     recipients_env="PGP_FP", rule_field="pgp", group_field="pgp")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PgpKey(KeyBase):
     """An OpenPGP key named by fingerprint (or long key ID), as configured minus spaces."""
 

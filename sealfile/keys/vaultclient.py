@@ -38,7 +38,7 @@ from __future__ import annotations
 import posixpath
 import re
 import time
-from dataclasses import dataclass, field
+from ..records import record
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -68,14 +68,14 @@ class _Transient(Exception):
     """A failure worth another try (connection refused or reset, 5xx, throttling)."""
 
 
-@dataclass
+@record(hidden=("auth",))  # basic credentials from user info in the address stay out of reprs
 class _Target:
     scheme: str  # "http", "https" or "unix"
     host: str
     port: int
     base_path: str
     netloc: str  # for messages and absolute URLs: host[:port], no user info
-    auth: str = field(default="", repr=False)  # basic credentials from user info in the address, as Go sends them
+    auth: str = ""  # basic credentials from user info in the address, as Go sends them
     socket_path: str = ""
 
     def url(self, path: str) -> str:

@@ -9,7 +9,7 @@ the process environment, and kept in the run's key context.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from ..records import record
 from typing import Any, Mapping
 
 from ..errors import MasterKeyError
@@ -20,14 +20,14 @@ __all__ = ["VaultSettings", "settings", "os_reason", "token_path"]
 _CACHE_KEY = "hc_vault.settings"
 
 
-@dataclass
+@record(hidden=("token", "headers", "env", "_tls"))  # credentials stay out of reprs (tracebacks, debuggers)
 class VaultSettings:
-    token: str = field(repr=False)  # credentials stay out of reprs (tracebacks with locals, debuggers)
-    headers: dict[str, str] = field(repr=False)
+    token: str
+    headers: dict[str, str]
     agent_address: str
     proxy_override: str
-    env: Mapping[str, str] = field(repr=False)
-    _tls: Any = field(default=None, repr=False)
+    env: Mapping[str, str]
+    _tls: Any = None
 
     def tls_context(self) -> Any:
         if self._tls is None:
