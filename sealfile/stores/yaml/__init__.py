@@ -53,7 +53,7 @@ class YamlStore(StoreDefaults):
 
     name: ClassVar[str] = "yaml"
     config_section: ClassVar[str] = "yaml"
-    options: ClassVar[frozenset[str]] = frozenset({"indent"})
+    options: ClassVar[frozenset[str]] = frozenset({"indent", "keep_layout"})
     json_metadata: ClassVar[bool] = False
     json_envelope: ClassVar[bool] = False
     metadata_layout: ClassVar[bool] = True
@@ -64,9 +64,11 @@ class YamlStore(StoreDefaults):
         b"example_array:\n    - example_value1\n    - example_value2\nexample_number: 1234.56789\n"
         b"example_booleans:\n    - true\n    - false\n")
 
-    def __init__(self, indent: int = 4) -> None:
+    def __init__(self, indent: int = 4, keep_layout: bool = True) -> None:
         # sops: 0 (unset) means 4, a negative value is refused when writing, 1 or >9 become 2
         self.indent = 4 if indent is None else int(indent)
+        #: ``stores: {yaml: {keep_layout: false}}`` writes every file in go-yaml's layout, as sops does
+        self.keep_layout = bool(keep_layout)
 
     def load_plain(self, data: bytes, layout: bool = False) -> list[Mapping]:
         """Documents of a plaintext file; an empty file has none (the caller refuses it, exit 92).
@@ -79,7 +81,7 @@ class YamlStore(StoreDefaults):
         docs = read_documents(text, PLAIN)
         if not docs:
             raise ParseError("yaml: the input holds no YAML document (EOF)")
-        return attach(text, docs) if layout else docs
+        return attach(text, docs) if layout and self.keep_layout else docs
 
     def load_encrypted(self, data: bytes, layout: bool = False) -> tuple[list[Mapping], Mapping]:
         """Documents without their ``sops`` keys, and the first document's ``sops`` mapping.
@@ -100,7 +102,7 @@ class YamlStore(StoreDefaults):
             if metadata is None:
                 raise MetadataNotFound("sops metadata not found")
             raise MetadataError("Error unmarshalling input yaml: the sops metadata is not a mapping")
-        if layout:
+        if layout and self.keep_layout:
             docs = attach(text, docs)  # before the sops keys go: the map knows where they were
         for doc in docs:
             doc[:] = [item for item in doc if not (isinstance(item[0], str) and item[0] == SOPS_KEY)]
