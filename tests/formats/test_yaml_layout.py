@@ -318,3 +318,14 @@ def test_what_cannot_be_spliced_is_written_as_sops_writes_it(text, keyed, tmp_pa
     theirs = run_sops(sops_bin, ["decrypt", str(path)], env)
     assert theirs.returncode == 0, theirs.stderr.decode()
     assert theirs.stdout == _sops_round_trip(sops_bin, env, tmp_path, "fallback", text, key)
+
+
+def test_keep_layout_false_writes_what_sops_writes(keyed, tmp_path, sops_bin):
+    env, key = keyed
+    (tmp_path / ".sealfile.yaml").write_text("stores:\n  yaml:\n    keep_layout: false\n")
+    src = tmp_path / "two.yaml"
+    src.write_text("db:\n  user: admin # login\n\n  port: 1\n")
+    proc = run_sealfile(["encrypt", "--age", key.recipient, str(src)], env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    masked = _without_metadata(_TOKEN.sub("V", proc.stdout.decode()))
+    assert masked == "db:\n    #V\n    user: V\n    port: V\n"
