@@ -58,19 +58,25 @@ class SopsFile:
     # --- making one ----------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, data: bytes, store: Any, *, path: str | None = None, whole_payload: bool = False) -> "SopsFile":
+    def load(cls, data: bytes, store: Any, *, path: str | None = None, whole_payload: bool = False,
+             layout: bool = False) -> "SopsFile":
         """Parse an encrypted file (no key is needed for this).
 
         ``whole_payload`` lets a binary envelope stay bytes until it is
         decrypted: for operations that decrypt the values.  Operations that
         write the values back as they are (updatekeys, groups) keep the tree.
+        ``layout``: the file will be written back, and should keep its layout
+        where its format can (YAML: :meth:`dump` then changes only what changed).
         """
         sealed = payload.find(data, store) if whole_payload else None
         if sealed is not None:
             sf = cls(store, [], sealed.metadata, path=path)
             sf._sealed = sealed
             return sf
-        docs, meta_tree = store.load_encrypted(data)
+        if layout and getattr(store, "keeps_layout", False):
+            docs, meta_tree = store.load_encrypted(data, layout=True)
+        else:
+            docs, meta_tree = store.load_encrypted(data)
         return cls(store, docs, Metadata.from_tree(meta_tree), path=path)
 
     @classmethod

@@ -16,13 +16,14 @@ __all__ = ["decrypt", "decrypt_path", "open_decrypted"]
 
 
 def open_decrypted(data: bytes, settings: Settings, *, input_type: str, ignore_mac: bool = False,
-                   keep_iv: bool = True, path: str | None = None) -> SopsFile:
+                   keep_iv: bool = True, path: str | None = None, layout: bool = False) -> SopsFile:
     """Parse, unlock and decrypt; the result can be changed and written back with the same key.
 
     ``keep_iv`` remembers a binary payload's IV so that writing it back
     unchanged keeps its ciphertext (it costs a hash of the payload).
+    ``layout``: it will be written back keeping its layout (see :meth:`SopsFile.load`).
     """
-    sf = SopsFile.load(data, settings.store(input_type), path=path, whole_payload=True)
+    sf = SopsFile.load(data, settings.store(input_type), path=path, whole_payload=True, layout=layout)
     sf.unlock(settings.keys, settings.decryption_order)
     sf.decrypt(verify_mac=not ignore_mac, keep_iv=keep_iv)
     return sf

@@ -28,7 +28,7 @@ from ..fileio import atomic_write, check_writable, create_new
 from ..settings import Settings
 from .decrypt import open_decrypted
 from .encrypt import EncryptOptions, Recipients, encrypt
-from .files import read_input, resolve_types
+from .files import load_plain, read_input, resolve_types
 
 __all__ = ["EditSession", "Workspace", "start_edit", "save_rescue"]
 
@@ -148,20 +148,24 @@ def start_edit(path: str | os.PathLike[str], settings: Settings, *, show_master_
 def _open_existing(path: str, fmt_in: str, fmt_out: str, settings: Settings, *, show_master_keys: bool,
                    ignore_mac: bool) -> EditSession:
     try:
-        sf = open_decrypted(read_input(path), settings, input_type=fmt_in, ignore_mac=ignore_mac, path=path)
+        sf = open_decrypted(read_input(path), settings, input_type=fmt_in, ignore_mac=ignore_mac, path=path,
+                            layout=fmt_out == fmt_in and not show_master_keys)
         in_store = sf.store
         original = sf.docs
         out_store = in_store if fmt_out == fmt_in else settings.store(fmt_out)
+        keep_layout = out_store is in_store and not show_master_keys
         if show_master_keys:
             initial = out_store.dump_encrypted(sf.docs, sf.metadata.to_tree(for_json=out_store.json_metadata))
         else:
-            initial = out_store.dump_plain(sf.docs)
+            # the file in its own layout where the format keeps one (YAML), else as the format writes it
+            view = getattr(in_store, "layout_view", None) if keep_layout else None
+            initial = (view(sf.docs) if view is not None else None) or out_store.dump_plain(sf.docs)
     except SealfileError as exc:
         raise exc.with_path(path)
 
     def finish(edited: bytes) -> bytes:
         # as sops: the editor shows the output format, the edited text is read with the input store
-        docs = in_store.load_plain(edited)
+        docs = load_plain(in_store, edited, layout=keep_layout)
         if show_master_keys:
             try:
                 docs, meta_tree = in_store.load_encrypted(edited)

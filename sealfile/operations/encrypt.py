@@ -16,8 +16,8 @@ from ..errors import AlreadyEncrypted, ConfigError, EmptyDocument, SealfileError
 from ..keys import MasterKey, key_types, ordered, parse_key, provider
 from ..keys import names as key_names
 from ..settings import Settings
+from .files import load_plain, named, read_input, resolve_types, write_result
 from .recipients import EncryptOptions, Recipients
-from .files import named, read_input, resolve_types, write_result
 
 __all__ = ["Recipients", "EncryptOptions", "encrypt", "encrypt_path", "resolve_keys", "rule_keys", "check_key_options"]
 
@@ -91,7 +91,7 @@ def encrypt(data: bytes, settings: Settings, *, input_type: str, output_type: st
     opaque = in_store.opaque
     # a binary file is one opaque value: as bytes it can go straight into an envelope
     whole = opaque and len(data) > 0 and out_store.json_envelope
-    docs = [] if whole else in_store.load_plain(data)
+    docs = [] if whole else load_plain(in_store, data, layout=out_store is in_store)
     if not whole and in_store.has_metadata(docs):
         raise AlreadyEncrypted(
             "The file you have provided contains a top-level entry called 'sops', or for dotenv "

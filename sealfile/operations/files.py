@@ -8,7 +8,8 @@ write goes in place, to ``--output``, or nowhere (the caller prints it).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
 from ..errors import ConflictingParameters, SealfileError
 from ..fileio import read_input, write_result
 from ..settings import Settings
@@ -17,7 +18,7 @@ from ..stores import format_for_path
 if TYPE_CHECKING:
     from ..core.sopsfile import SopsFile
 
-__all__ = ["resolve_types", "read_input", "open_encrypted", "write_result", "check_io", "STDIN"]
+__all__ = ["resolve_types", "read_input", "open_encrypted", "write_result", "check_io", "load_plain", "STDIN"]
 
 STDIN = "-"
 
@@ -40,12 +41,20 @@ def check_io(path: str | None, in_place: bool, output: str | None) -> str:
     return path
 
 
+def load_plain(store: Any, data: bytes, *, layout: bool = False) -> list:
+    """A plaintext file's documents; with ``layout``, remembering their text where the format can
+    (so that writing them back keeps the file's layout: YAML)."""
+    if layout and getattr(store, "keeps_layout", False):
+        return store.load_plain(data, layout=True)
+    return store.load_plain(data)
+
+
 def open_encrypted(path: str | os.PathLike[str], settings: Settings, *, input_type: str | None = None,
                    filename_override: str | None = None, whole_payload: bool = False,
-                   data: bytes | None = None) -> "SopsFile":
+                   data: bytes | None = None, layout: bool = False) -> "SopsFile":
     """Read and parse an encrypted file (``data`` when the bytes are at hand already).
 
-    The file is named in any error.  ``whole_payload`` as for :meth:`SopsFile.load`.
+    The file is named in any error.  ``whole_payload`` and ``layout`` as for :meth:`SopsFile.load`.
     """
     from ..core.sopsfile import SopsFile
 
@@ -53,7 +62,8 @@ def open_encrypted(path: str | os.PathLike[str], settings: Settings, *, input_ty
     fmt, _ = resolve_types(p, input_type, None, filename_override)
     try:
         raw = read_input(p) if data is None else data
-        return SopsFile.load(raw, settings.store(fmt), path=None if p == STDIN else p, whole_payload=whole_payload)
+        return SopsFile.load(raw, settings.store(fmt), path=None if p == STDIN else p, whole_payload=whole_payload,
+                             layout=layout)
     except SealfileError as exc:
         raise exc.with_path(None if p == STDIN else p)
 

@@ -36,7 +36,7 @@ def add_group(path: str | os.PathLike[str], keys: Sequence[KeyLike], settings: S
               threshold: int | None = None, *, in_place: bool = False, input_type: str | None = None) -> bytes:
     """Append a key group (Shamir shares are re-split for every group); return the file."""
     p = os.fspath(path)
-    sf = open_encrypted(p, settings, input_type=input_type)
+    sf = open_encrypted(p, settings, input_type=input_type, layout=True)
     try:
         new_group = as_keys(keys)
     except SealfileError as exc:
@@ -59,7 +59,7 @@ def remove_group(path: str | os.PathLike[str], index: int, settings: Settings, t
                  in_place: bool = False, input_type: str | None = None) -> bytes:
     """Delete key group ``index`` (0-based); refused when the threshold could no longer be met."""
     p = os.fspath(path)
-    sf = open_encrypted(p, settings, input_type=input_type)
+    sf = open_encrypted(p, settings, input_type=input_type, layout=True)
     groups = sf.master_keys()
     if not 0 <= index < len(groups):
         raise KeyGroupError(f"there is no key group {index}: the file has {len(groups)} (numbered from 0)", file=p)

@@ -32,7 +32,7 @@ def rotate_file(path: str | os.PathLike[str], settings: Settings, *, add: Sequen
     try:
         add_keys, rm_keys = as_keys(add), completed(as_keys(remove), settings.keys)
         fmt_in, fmt_out = resolve_types(p, input_type, output_type, filename_override)
-        sf = open_decrypted(read_input(p), settings, input_type=fmt_in, ignore_mac=ignore_mac, path=p)
+        sf = open_decrypted(read_input(p), settings, input_type=fmt_in, ignore_mac=ignore_mac, path=p, layout=True)
         groups = sf.master_keys()
         groups[0].extend(add_keys)
         gone = {k.to_string() for k in rm_keys}

@@ -138,7 +138,7 @@ def _components(tree_path: str | Sequence[PathComponent], what: str) -> list[Pat
 def _open(path: str, settings: Settings, input_type: str | None, filename_override: str | None,
           ignore_mac: bool) -> SopsFile:
     fmt, _ = resolve_types(path, input_type, None, filename_override)
-    return open_decrypted(read_input(path), settings, input_type=fmt, ignore_mac=ignore_mac, path=path)
+    return open_decrypted(read_input(path), settings, input_type=fmt, ignore_mac=ignore_mac, path=path, layout=True)
 
 
 def _write(sf: SopsFile, output_type: str | None, settings: Settings) -> None:

@@ -62,7 +62,7 @@ def plan_key_update(path: str | os.PathLike[str], settings: Settings, *, shamir_
     cfg = settings.config
     if cfg.path is None:
         raise ConfigError("config file not found", file=p)
-    sf = open_encrypted(p, settings, input_type=input_type)
+    sf = open_encrypted(p, settings, input_type=input_type, layout=True)
     try:
         rule = cfg.rule_for(os.path.abspath(p))
         if rule is None:

@@ -90,6 +90,9 @@ def _mask(text: str) -> str:
     return text.split("\nsops:\n")[0]
 
 
+#: a config asking for the layout sops writes (YAML files otherwise keep their own layout)
+SOPS_LAYOUT = "stores:\n    yaml:\n        keep_layout: false\n"
+
 SELECTOR_CASES = [
     ("plain.yaml", ["--encrypted-regex", "^(password|key)$"]),
     ("plain.yaml", ["--unencrypted-regex", "^(user|list)$"]),
@@ -106,6 +109,7 @@ SELECTOR_CASES = [
 @pytest.mark.parametrize("plain_name,sel_args", SELECTOR_CASES, ids=[f"{p}{' '.join(a)}" for p, a in SELECTOR_CASES])
 def test_same_values_encrypted_as_sops(plain_name, sel_args, sops_bin, env, tmp_path):
     """Apart from ciphertexts and metadata, sealfile's output is sops's output, line for line."""
+    (tmp_path / ".sealfile.yaml").write_text(SOPS_LAYOUT)  # go-yaml's layout, not the plaintext's
     key = make_age_key(tmp_path)
     env["SOPS_AGE_KEY_FILE"] = str(key.key_file)
     plain = _copy_plain(tmp_path, plain_name)

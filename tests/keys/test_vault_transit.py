@@ -44,10 +44,10 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-def _encrypt(env: dict, fmt: str, uris: list[str], **recipients) -> bytes:
+def _encrypt(env: dict, fmt: str, uris: list[str], config: str | bool = False, **recipients) -> bytes:
     plain = (VECTORS / FORMATS[fmt][0]).read_bytes()
     return sealfile.encrypt_data(plain, input_type=fmt, recipients={"hc_vault": uris, **recipients},
-                                 config=False, env=env)
+                                 config=config, env=env)
 
 
 def _no_token_in(bao: OpenBao, *outputs: bytes) -> None:
@@ -132,7 +132,9 @@ def test_metadata_layout_matches_sops(fmt, openbao, sops_bin, home, tmp_path):
     plain.write_bytes((VECTORS / FORMATS[fmt][0]).read_bytes())
     theirs = run_sops(sops_bin, ["encrypt", "--hc-vault-transit", uri, str(plain)], env, cwd=tmp_path)
     assert theirs.returncode == 0, theirs.stderr.decode()
-    ours = _encrypt(env, fmt, [uri])
+    sops_layout = tmp_path / "sops-layout.yaml"  # go-yaml's layout, not the plaintext's
+    sops_layout.write_text("stores:\n    yaml:\n        keep_layout: false\n")
+    ours = _encrypt(env, fmt, [uri], config=str(sops_layout))
     assert _normalised(ours) == _normalised(theirs.stdout)
     if fmt == "yaml":  # the entry itself, field by field, quoting included
         assert re.search(r"    hc_vault:\n        - vault_address: http://127\.0\.0\.1:\d+\n"
@@ -223,7 +225,8 @@ def test_config_key_groups_both_ways(openbao, sops_bin, home, tmp_path):
     (tmp_path / ".sops.yaml").write_text(
         "creation_rules:\n  - key_groups:\n"
         f"      - hc_vault:\n          - {openbao.uri('team/a/transit', 'nested')}\n"
-        f"        age:\n          - {age.recipient}\n")
+        f"        age:\n          - {age.recipient}\n"
+        "stores:\n  yaml:\n    keep_layout: false\n")  # go-yaml's layout, not the plaintext's
     (tmp_path / "f.yaml").write_bytes((VECTORS / "plain.yaml").read_bytes())
     tools = {"sealfile": lambda args: run_sealfile(args, env, cwd=tmp_path),
              "sops": lambda args: run_sops(sops_bin, args, env, cwd=tmp_path)}

@@ -175,6 +175,7 @@ def test_yaml_too_deep_to_decrypt_fails_as_in_sops(keyed, sops_bin, tmp_path):
     # 10,000 block plus 10,000 flow levels encrypt (both tools); written back as block lists they
     # are 20,000 block levels, which neither tool can read again
     key, env = keyed
+    (tmp_path / ".sealfile.yaml").write_text("stores:\n  yaml:\n    keep_layout: false\n")  # sops's layout
     f = tmp_path / "mixed.yaml"
     f.write_text("a:\n  " + "- " * (DEPTH - 1) + "[" * DEPTH + "v" + "]" * DEPTH + "\n")
     for run in (lambda args: run_sealfile(args, env, cwd=tmp_path),

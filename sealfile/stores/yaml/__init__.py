@@ -9,6 +9,11 @@ both following the rules of :mod:`.policy`, :mod:`.resolve` and
 This class only knows where the ``sops`` metadata sits in a YAML file:
 under the top-level ``sops`` key, read from the first document and written
 as the last key of every document.
+
+Files keep their layout: read with ``layout=True``, documents remember
+their text (:mod:`.sourcemap`), and writing them back splices the changed
+values into that text (:mod:`.splice`) instead of re-emitting everything;
+what cannot be spliced is written by the emitter, as sops writes it.
 """
 from __future__ import annotations
 
@@ -17,7 +22,10 @@ from typing import Any, ClassVar
 from ..base import StoreDefaults
 from ...errors import EncryptedFileUnreadable, ExcessiveAliasing, MetadataError, MetadataNotFound, ParseError
 from ...core.tree import Branch, Comment, Mapping, rebuild
+from ...core.treeedit import same_tree
 from .emitter import emit_documents, emit_value
+from .sourcemap import SourcedDocs, attach
+from .splice import render_view, splice_encrypted
 from ..storable import unique_top_keys
 from .reader import ENCRYPTED, PLAIN, decode_text, read_documents
 
@@ -45,38 +53,46 @@ class YamlStore(StoreDefaults):
 
     name: ClassVar[str] = "yaml"
     config_section: ClassVar[str] = "yaml"
-    options: ClassVar[frozenset[str]] = frozenset({"indent"})
+    options: ClassVar[frozenset[str]] = frozenset({"indent", "keep_layout"})
     json_metadata: ClassVar[bool] = False
     json_envelope: ClassVar[bool] = False
     metadata_layout: ClassVar[bool] = True
     opaque: ClassVar[bool] = False
+    keeps_layout: ClassVar[bool] = True
     example: ClassVar[bytes] = (
         b"hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n# Example comment\n"
         b"example_array:\n    - example_value1\n    - example_value2\nexample_number: 1234.56789\n"
         b"example_booleans:\n    - true\n    - false\n")
 
-    def __init__(self, indent: int = 4) -> None:
+    def __init__(self, indent: int = 4, keep_layout: bool = True) -> None:
         # sops: 0 (unset) means 4, a negative value is refused when writing, 1 or >9 become 2
         self.indent = 4 if indent is None else int(indent)
+        #: ``stores: {yaml: {keep_layout: false}}`` writes every file in go-yaml's layout, as sops does
+        self.keep_layout = bool(keep_layout)
 
-    def load_plain(self, data: bytes) -> list[Mapping]:
-        """Documents of a plaintext file; an empty file has none (the caller refuses it, exit 92)."""
+    def load_plain(self, data: bytes, layout: bool = False) -> list[Mapping]:
+        """Documents of a plaintext file; an empty file has none (the caller refuses it, exit 92).
+
+        With ``layout`` they remember the text, for :meth:`dump_encrypted`.
+        """
         if not data:
             return []
-        docs = read_documents(decode_text(data), PLAIN)
+        text = decode_text(data)
+        docs = read_documents(text, PLAIN)
         if not docs:
             raise ParseError("yaml: the input holds no YAML document (EOF)")
-        return docs
+        return attach(text, docs) if layout and self.keep_layout else docs
 
-    def load_encrypted(self, data: bytes) -> tuple[list[Mapping], Mapping]:
+    def load_encrypted(self, data: bytes, layout: bool = False) -> tuple[list[Mapping], Mapping]:
         """Documents without their ``sops`` keys, and the first document's ``sops`` mapping.
 
         A file that does not parse fails with exit code 1 here (sops's decrypt
         path reports "Error unmarshalling input yaml", exit 1), not 2.  An alias
         bomb keeps its exit code 2 (see :class:`ExcessiveAliasing`).
         """
+        text = decode_text(data) if data else ""
         try:
-            docs = read_documents(decode_text(data), ENCRYPTED) if data else []
+            docs = read_documents(text, ENCRYPTED) if data else []
         except ExcessiveAliasing as exc:
             raise ExcessiveAliasing(f"Error unmarshalling input yaml: {exc.message}") from None
         except ParseError as exc:
@@ -86,6 +102,8 @@ class YamlStore(StoreDefaults):
             if metadata is None:
                 raise MetadataNotFound("sops metadata not found")
             raise MetadataError("Error unmarshalling input yaml: the sops metadata is not a mapping")
+        if layout and self.keep_layout:
+            docs = attach(text, docs)  # before the sops keys go: the map knows where they were
         for doc in docs:
             doc[:] = [item for item in doc if not (isinstance(item[0], str) and item[0] == SOPS_KEY)]
         return docs, _strip_comments(metadata)
@@ -95,8 +113,38 @@ class YamlStore(StoreDefaults):
         return emit_documents(docs, self.indent)
 
     def dump_encrypted(self, docs: list[Mapping], metadata: Mapping) -> bytes:
-        """Like :meth:`dump_plain`, with ``sops: metadata`` as the last key of every document."""
+        """Like :meth:`dump_plain`, with ``sops: metadata`` as the last key of every document.
+
+        Documents read with ``layout`` keep their text: only changed values,
+        keys and the metadata block differ (see :mod:`.splice` for what falls
+        back to the emitter).
+        """
+        source = docs.source if isinstance(docs, SourcedDocs) else None
+        if source is not None and self.indent >= 0:
+            text = splice_encrypted(source, docs, metadata, self.indent)
+            if text is not None:
+                return text.encode("utf-8", "surrogateescape")
         return emit_documents(docs, self.indent, metadata)
+
+    def layout_view(self, docs: list[Mapping]) -> bytes | None:
+        """Decrypted documents in the layout of the encrypted text they were read from (``edit``).
+
+        None when they were not read with ``layout``, or when the view would
+        not read back as the same documents: then :meth:`dump_plain` is shown.
+        """
+        source = docs.source if isinstance(docs, SourcedDocs) else None
+        if source is None:
+            return None
+        text = render_view(source, docs, self.indent or 4)
+        if text is None:
+            return None
+        try:
+            again = read_documents(text, PLAIN)
+        except ParseError:
+            return None
+        if len(again) != len(docs) or not all(same_tree(a, b) for a, b in zip(again, docs)):
+            return None
+        return text.encode("utf-8", "surrogateescape")
 
     def check_storable(self, docs: list[Mapping]) -> None:
         """The first document's top-level keys are checked for duplicates when an encrypted file is read."""

@@ -24,7 +24,7 @@ from .encoder import (BREAKS, DOUBLE, E_DOC_END, E_DOC_START, E_MAP_END, E_MAP_S
                       E_SEQ_START, E_STREAM_END, PLAIN, SINGLE, EmitEvent, EventBuilder, printable,
                       select_style)
 
-__all__ = ["emit_documents", "emit_value"]
+__all__ = ["emit_documents", "emit_value", "double_quoted"]
 
 #: emitter states (go-yaml's ``yaml_emitter_state_t``)
 (ST_STREAM_START, ST_FIRST_DOC_START, ST_DOC_START, ST_DOC_CONTENT, ST_DOC_END, ST_FSEQ_FIRST,
@@ -550,6 +550,13 @@ def _escape(c: str) -> str:
     if o <= 0xFFFF:
         return "\\u%04X" % o
     return "\\U%08X" % o
+
+
+def double_quoted(value: str) -> str:
+    """``value`` as the double-quoted scalar go-yaml writes (one line: every break escaped)."""
+    bom = value[:1] == "\ufeff"
+    return '"' + "".join(_escape(c) if bom or c in BREAKS or c == '"' or c == "\\" or not printable(c) else c
+                         for c in value) + '"'
 
 
 def emit_documents(docs: list[Mapping], indent: int = 4, metadata: Mapping | None = None) -> bytes:
