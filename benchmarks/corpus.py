@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["small_yaml", "yaml_values", "json_values", "dotenv_lines", "big_yaml"]
+__all__ = ["small_yaml", "yaml_values", "json_values", "dotenv_lines", "big_yaml", "guarded_repo"]
 
 
 def small_yaml(path: Path) -> Path:
@@ -60,3 +60,51 @@ def big_yaml(path: Path, size: int) -> Path:
             written += len(text)
             s += 1
     return path
+
+
+def guarded_repo(root: Path, n: int, recipient: str) -> dict[str, int]:
+    """A repository of ``n`` files as ``sealfile check`` meets them: a config with two rules, a third of the
+    files encrypted (YAML, JSON and dotenv, sealfile's in-process API), the rest plain service configs,
+    lockfile-style hashes and docs; one file in 50 holds a token, one in 100 is a rule's file left plain.
+
+    Returns how many of each mistake were planted (the findings ``check`` must give).
+    """
+    import hashlib
+    import subprocess
+
+    import sealfile
+
+    root.mkdir(parents=True, exist_ok=True)
+    (root / ".sops.yaml").write_text(f"creation_rules:\n  - path_regex: ^k8s/.*\\.yaml$\n"
+                                     f"    encrypted_regex: ^(data|stringData)$\n    age: {recipient}\n"
+                                     f"  - path_regex: ^secrets/\n    age: {recipient}\n")
+    planted = {"secret-in-plaintext": 0, "not-encrypted": 0}
+    for i in range(n - 1):
+        kind = i % 3
+        if kind == 0 and i % 100 != 0:
+            name, fmt = (f"k8s/app{i}.yaml", "yaml") if i % 2 else (f"secrets/svc{i}.json", "json")
+            text = (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: app{i}\nstringData:\n"
+                    f"  password: pw-{i}-{hashlib.sha256(str(i).encode()).hexdigest()[:16]}\n" if fmt == "yaml"
+                    else json.dumps({"user": f"svc{i}", "password": f"pw-{i}", "port": 5432 + i}))
+            data = sealfile.encrypt_data(text.encode(), input_type=fmt, filename=str(root / name),
+                                         config=str(root / ".sops.yaml"))  # the rule's keys and selector
+        elif kind == 0:
+            name, data = f"secrets/forgotten{i}.yaml", f"password: pw-{i}\n".encode()
+            planted["not-encrypted"] += 1
+        elif kind == 1:
+            token = ("gh" + "p_" + hashlib.sha256(str(i).encode()).hexdigest()[:36]) if i % 50 == 1 else "none"
+            planted["secret-in-plaintext"] += token != "none"
+            name = f"services/svc{i}/config.yaml"
+            data = (f"# service {i}\nservice:\n  name: svc{i}\n  replicas: {i % 5 + 1}\n  image: "
+                    f"registry.example.com/svc{i}@sha256:{hashlib.sha256(str(i).encode()).hexdigest()}\n"
+                    f"  ci_token: {token}\n  features: [a, b, c]\n").encode()
+        else:
+            name = f"docs/page{i}.md" if i % 2 else f"lock/pkg{i}.lock"
+            data = (f"# Page {i}\n\nSee https://example.com/{i} and id {i:08x}-0000-4000-8000-{i:012x}.\n"
+                    if i % 2 else f"pkg{i} 1.0.{i} sha512-{hashlib.sha512(str(i).encode()).hexdigest()}\n").encode()
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    return planted

@@ -17,6 +17,7 @@ _API = (
     "DecryptedFile", "file_status", "set_value", "unset_value", "rotate_file", "plan_key_update",
     "apply_key_update", "add_group", "remove_group", "exported_environment", "decrypted_content", "start_edit",
     "write_identity", "Settings", "Recipients", "EncryptOptions", "KeyUpdatePlan", "GroupChange", "EditSession",
+    "check", "verify", "explain", "validate_config", "access",
 )
 __all__ = [*_API, "errors", "__version__"]
 

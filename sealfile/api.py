@@ -39,7 +39,7 @@ __all__ = [  # noqa: F822 - the names in _LAZY come from __getattr__
     "start_edit", "write_identity", "write_stdout", "new_identity", "Settings", "Recipients", "EncryptOptions",
     "KeyUpdatePlan", "GroupChange", "EditSession", "Workspace", "resolve_types", "check_io", "format_for_path",
     "FORMATS", "key_types", "KeyType", "resolve_keys", "rule_keys", "parse_legacy_set", "parse_tree_path",
-    "check_filename", "DEFAULT_FILENAME",
+    "check_filename", "DEFAULT_FILENAME", "check", "verify", "explain", "validate_config", "access", "repository_files", "check_rules",
 ]
 
 #: names defined by the operations, imported when first used: ``import sealfile.api`` loads no cryptography
@@ -418,6 +418,71 @@ def decrypted_content(path: str | os.PathLike[str], *, input_type: str | None = 
     from .operations import exec as _exec
     s = _settings(settings, env, config, decryption_order, indent)
     return _exec.decrypted_content(path, s, input_type=input_type, output_type=output_type, ignore_mac=ignore_mac)
+
+
+# --- guarding a repository ---------------------------------------------------------------------------
+
+def check(paths: Sequence[str] | None = None, *, root: str = ".", verify: bool = False, now: float | None = None,
+          decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
+          config: ConfigArg = None, settings: Settings | None = None) -> Any:
+    """Findings (:class:`~sealfile.operations.check.CheckReport`) for ``paths`` (default: the repository's files).
+
+    ``now`` (Unix time) judges rotation as of another moment: which data keys will be due in a month.
+    """
+    from .operations import check as _check
+
+    s = _settings(settings, env, config, decryption_order, None)
+    return _check.check(paths, s, root=root, verify=verify, now=now)
+
+
+def repository_files(root: str = ".") -> list[str]:
+    """Every file git tracks under ``root`` (else every file of the tree): what ``check`` looks at by default."""
+    from .operations.check import repository_files as _files
+
+    return _files(root)
+
+
+def check_rules() -> dict[str, tuple[str, str]]:
+    """Every kind of ``check`` finding: its severity and what it means."""
+    from .operations.check import RULES
+
+    return dict(RULES)
+
+
+def verify(paths: Sequence[str | os.PathLike[str]], *, input_type: str | None = None,
+           decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
+           config: ConfigArg = None, settings: Settings | None = None) -> list[Any]:
+    """A verdict per file: every value and the MAC checked in memory; nothing is printed or kept."""
+    from .operations import verify as _verify
+
+    s = _settings(settings, env, config, decryption_order, None)
+    return _verify.verify(paths, s, input_type=input_type)
+
+
+def explain(path: str, *, env: TMapping[str, str] | None = None, config: ConfigArg = None,
+            settings: Settings | None = None) -> Any:
+    """Which config and creation rule apply to ``path``, and why the earlier rules did not."""
+    from .config.explain import explain as _explain
+
+    s = _settings(settings, env, config, None, None)
+    return _explain(path, s.config)
+
+
+def validate_config(path: str) -> list[Any]:
+    """Problems of a config file (unknown fields, bad regexes, unparseable recipients, shadowed rules)."""
+    from .config.validate import validate_text
+
+    with open(path, "rb") as fh:
+        return validate_text(fh.read(), path)
+
+
+def access(paths: Sequence[str], *, env: TMapping[str, str] | None = None, config: ConfigArg = None,
+           settings: Settings | None = None) -> list[Any]:
+    """Who can decrypt each file (recipients, groups, whether one alone suffices): no key is needed."""
+    from .operations import access as _access
+
+    s = _settings(settings, env, config, None, None)
+    return _access.access(paths, s)
 
 
 def write_stdout(data: bytes) -> None:

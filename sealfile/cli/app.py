@@ -37,6 +37,10 @@ COMMANDS = {
     "keygen": "keygen:keygen",
     "help": "help:help_command",
     "completion": "help:completion",
+    "check": "check:check",
+    "verify": "verify:verify",
+    "config": "configcmd:config",
+    "access": "access:access",
     "legacy": "legacy:legacy",
 }
 

@@ -22,6 +22,7 @@ from .. import api
 from ..errors import EditAbandoned, ExitCode, InvalidEdit, Interrupted, SealfileError
 from . import options as opt
 from .editor import editor_command, run_editor
+from .requests import warn_unknown_config_fields
 
 __all__ = ["edit", "run_edit", "PRESS_KEY"]
 
@@ -143,6 +144,7 @@ def run_edit(ctx: click.Context | None, file: str | None, *, show_master_keys: b
     path = opt.require_file(file)
     settings = opt.settings(ctx, config_path=config_path, indent=indent, decryption_order=decryption_order,
                             file=path)
+    warn_unknown_config_fields(settings)
     recipients = opt.recipients(kw)
     options = opt.encrypt_options(kw)
     if not options.mac_only_encrypted and opt.global_value(ctx, "mac_only_encrypted", None):

@@ -9,6 +9,7 @@ from .. import api
 from ..errors import ConflictingParameters
 from . import options as opt
 from .output import emit
+from .requests import warn_unknown_config_fields
 
 
 def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output: str | None,
@@ -24,6 +25,7 @@ def run_encrypt(ctx: click.Context, file: str | None, *, in_place: bool, output:
         raise ConflictingParameters("Error: encrypting standard input needs --filename-override "
                                     "to choose the format and the creation rule")
     settings = opt.settings(ctx, config_path=config_path, indent=indent, file=path)
+    warn_unknown_config_fields(settings)
     data = api.encrypt_file(path, in_place=in_place, output=output, input_type=input_type,
                             output_type=output_type, filename_override=filename_override,
                             recipients=recipients, options=options, settings=settings)

@@ -21,6 +21,8 @@ _OVERRIDES: dict[tuple[str, type[SealfileError]], int] = {
     ("groups", FileMissing): ExitCode.COULD_NOT_READ_INPUT,
     ("groups", NoFileSpecified): ExitCode.COULD_NOT_READ_INPUT,
     ("updatekeys", FileMissing): ExitCode.GENERIC,
+    # check: 1 means findings, so a failure to check at all is 2
+    ("check", SealfileError): 2,
     # sops: "cannot check file status", whatever the cause
     ("filestatus", SealfileError): ExitCode.GENERIC,
 }

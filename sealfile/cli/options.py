@@ -33,14 +33,15 @@ def compose(*decorators: Decorator) -> Decorator:
     return apply
 
 
-
-
-
-
-
-
 def _formats() -> click.Choice:
     return click.Choice(list(api_module().FORMATS))
+
+
+def report_format(writers: dict[str, Any], default: str, help: str) -> Decorator:
+    """``--format`` of the reporting commands (check, access): one of ``writers``, names of report outputs
+    (see :mod:`.reports`), which are not file formats."""
+    return click.option("--format", "output_format", type=click.Choice(list(writers)), default=default,
+                        show_default=True, help=help)
 
 def from_spec(spec: optspec.Spec) -> Decorator:
     """The click option for a shared option spec (see :mod:`.optspec`)."""

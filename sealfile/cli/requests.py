@@ -91,6 +91,18 @@ def settings(ctx: Any, *, config_path: str | None = None, indent: int | None = N
         raise exc.with_path(None if file == "-" else file)
 
 
+def warn_unknown_config_fields(run_settings: Any) -> None:
+    """One stderr line per config field nobody reads (encrypt and edit only: never on a decrypt, whose
+    output helm-secrets reads merged with stderr)."""
+    import sys
+
+    cfg = run_settings.config
+    for path, name, meant in cfg.unknown:
+        where = ".".join(str(p) for p in path[:-1]) or "the top level"
+        hint = f"; did you mean {meant!r}?" if meant else ""
+        sys.stderr.write(f"sealfile: warning: {cfg.path}: unknown field {name!r} in {where} (ignored){hint}\n")
+
+
 def require_file(file: str | None) -> str:
     """sops's "no file specified" (exit 100) when a command got no FILE."""
     if not file:

@@ -137,6 +137,10 @@ class KeyBase:
         """Most keys are complete as written; Azure Key Vault fills in the current key version."""
         return self
 
+    def label(self, ctx: KeyContext) -> str:
+        """A human name for this recipient where one can be found (a PGP user id); "" otherwise."""
+        return ""
+
     def for_file_version(self, release: tuple[int, int, int] | None) -> Any:
         """This key as read from a file written by sops ``release`` (old files may need repairs)."""
         return self

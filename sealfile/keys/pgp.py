@@ -126,6 +126,18 @@ class PgpKey(KeyBase):
         raise MasterKeyError("failed to encrypt the data key with gpg: "
                              + _last_message(messages, f"gpg exited with status {rc}"))
 
+    def label(self, ctx: KeyContext) -> str:
+        """The key's first user id, as the local keyring knows it ("" when gpg does not know the key)."""
+        try:
+            rc, out, _, _ = _run_gpg(ctx, ["--with-colons", "--list-keys", self.fingerprint], b"")
+        except MasterKeyError:
+            return ""
+        for line in out.decode("utf-8", "replace").splitlines() if rc == 0 else ():
+            fields = line.split(":")
+            if fields[0] == "uid" and len(fields) > 9:
+                return fields[9]
+        return ""
+
     def unwrap(self, enc: str, ctx: KeyContext) -> bytes:
         rc, out, status, messages = _run_gpg(ctx, ["-d"], enc.encode("utf-8", "replace"))
         if rc == 0 and out:

@@ -14,7 +14,7 @@ from typing import Any
 
 from .base import Store
 
-__all__ = ["Store", "Format", "store_for", "store_class", "format_for_path", "formats", "FORMATS", "CONFIG_FORMAT"]
+__all__ = ["Store", "Format", "store_for", "store_class", "format_for_path", "formats", "config_sections", "FORMATS", "CONFIG_FORMAT"]
 
 
 @record(frozen=True)
@@ -44,6 +44,12 @@ FORMATS = tuple(f.name for f in _FORMATS)
 
 def formats() -> tuple[Format, ...]:
     return _FORMATS
+
+
+def config_sections() -> tuple[str, ...]:
+    """The sections of the config's ``stores:`` (``json_binary`` for binary, as sops names it); imports
+    every store, so only for config checks."""
+    return tuple(store_class(f.name).config_section for f in _FORMATS)
 
 
 def format_for_path(path: str | None) -> str:

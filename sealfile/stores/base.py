@@ -64,6 +64,10 @@ class Store(Protocol):
         """Whether plaintext input already carries sops metadata (encrypt refuses it, exit 203)."""
         ...
 
+    def key_lines(self, data: bytes) -> dict[tuple, int]:
+        """1-based line of each key path's value in ``data`` (best effort, never an error)."""
+        ...
+
     def reconcile_edit(self, edited: list[Mapping], original: list[Mapping]) -> None:
         """Adjust freshly parsed edited documents against the decrypted originals, in place.
 
@@ -75,6 +79,10 @@ class Store(Protocol):
 
 class StoreDefaults:
     """The optional :class:`Store` methods, for stores that need nothing special."""
+
+    def key_lines(self, data: bytes) -> dict[tuple, int]:
+        """1-based line of each key path's value (for findings that point at a line); none by default."""
+        return {}
 
     def check_storable(self, docs: list[Mapping]) -> None:
         return None

@@ -88,6 +88,14 @@ class DotenvStore(StoreDefaults):
         doc.extend([key, value] for key, value in flatten(metadata, SOPS_PREFIX))
         return self.dump_plain([doc])
 
+    def key_lines(self, data: bytes) -> dict[tuple, int]:
+        lines: dict[tuple, int] = {}
+        for number, line in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
+            key, sep, _ = line.partition("=")
+            if sep and not line.startswith("#"):
+                lines.setdefault((key,), number)
+        return lines
+
     def check_storable(self, docs: list[Mapping]) -> None:
         """One document of flat, non-null values whose keys and plain values read back unchanged."""
         single_document(docs, "dotenv")

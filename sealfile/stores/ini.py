@@ -11,6 +11,7 @@ and the implicit ``DEFAULT`` section always comes first.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from .base import StoreDefaults
@@ -376,6 +377,19 @@ class IniStore(StoreDefaults):
     def dump_encrypted(self, docs: list[Mapping], metadata: Mapping) -> bytes:
         meta = Mapping([[k, v.replace("\n", "\\n")] for k, v in flatten(metadata, "")])
         return _write(_from_docs(list(docs) + [Mapping([["sops", meta]])]))
+
+    def key_lines(self, data: bytes) -> dict[tuple, int]:
+        lines: dict[tuple, int] = {}
+        section = "DEFAULT"
+        for number, raw in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
+            line = raw.strip()
+            if line.startswith("[") and "]" in line:
+                section = line[1:line.index("]")].strip()
+                lines.setdefault((section,), number)
+            elif line and line[0] not in "#;" and ("=" in line or ":" in line):
+                key = re.split(r"[=:]", line, 1)[0].strip().strip('"`')
+                lines.setdefault((section, key), number)
+        return lines
 
     def check_storable(self, docs: list[Mapping]) -> None:
         """One document of named sections, each holding flat, non-null values."""

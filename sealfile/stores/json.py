@@ -317,6 +317,12 @@ class JsonStore(StoreDefaults):
         doc.append(["sops", metadata])
         return self.dump_plain([doc])
 
+    def key_lines(self, data: bytes) -> dict[tuple, int]:
+        """JSON is YAML to libyaml, which gives the lines (tabs included)."""
+        from .yaml.lines import key_lines
+
+        return key_lines(data.decode("utf-8", "replace"))
+
     def check_storable(self, docs: list[Mapping]) -> None:
         """One document only: JSON has no document separator."""
         single_document(docs, "JSON")

@@ -157,13 +157,23 @@ def _names_used(path: Path, names: set[str]) -> list[str]:
     return hits
 
 
+def h_is_report(path: Path) -> bool:
+    return path.relative_to(PACKAGE).as_posix() == REPORT_OUTPUTS
+
+
 def test_key_type_names_live_in_keys_only():
     hits = [h for module, path in _modules() if _layer(module) != "keys" for h in _names_used(path, KEY_TYPES)]
     assert hits == []
 
 
+# Report outputs (``check --format json``, ``access --format json``) share a name with a file format but are
+# not one; they are named in this one module only.
+REPORT_OUTPUTS = "cli/reports.py"
+
+
 def test_format_names_live_in_stores_only():
-    hits = [h for module, path in _modules() if _layer(module) != "stores" for h in _names_used(path, FORMATS)]
+    hits = [h for module, path in _modules() if _layer(module) != "stores" and not h_is_report(path)
+            for h in _names_used(path, FORMATS)]
     assert hits == []
 
 

@@ -146,6 +146,11 @@ class YamlStore(StoreDefaults):
             return None
         return text.encode("utf-8", "surrogateescape")
 
+    def key_lines(self, data: bytes) -> dict[tuple, int]:
+        from .lines import key_lines
+
+        return key_lines(data.decode("utf-8", "replace"))
+
     def check_storable(self, docs: list[Mapping]) -> None:
         """The first document's top-level keys are checked for duplicates when an encrypted file is read."""
         if docs:
