@@ -97,12 +97,6 @@ def _flag_option_decorators() -> list[Decorator]:
             for kt in api_module().key_types() for o in kt.flag_options]
 
 
-
-
-
-
-
-
 def key_flag_options(f: Any) -> Any:
     """Options for keys given as flags, declared by their key types (AWS: --aws-profile, --encryption-context).
 
@@ -141,29 +135,3 @@ def group_key_options(f: Any) -> Any:
           for kt in flagged_key_types()],
         key_flag_options,
     )(f)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -14,7 +14,6 @@ from ..errors import MasterKeyError, NoKeyCouldDecrypt, SealfileError, ShamirErr
 from ..keys import DEFAULT_DECRYPTION_ORDER, KeyContext, KeyEntry, MasterKey, key_type, now_rfc3339
 
 
-
 def wrap_data_key(groups: Sequence[Sequence[MasterKey]], data_key: DataKey, threshold: int,
                   ctx: KeyContext) -> list[list[KeyEntry]]:
     """Wrap the key (or its shares) for every key of every group; any failure aborts."""

@@ -49,4 +49,3 @@ def get_path(doc: Any, path: list[PathComponent]) -> Any:
         else:
             raise PathNotFound(f"error truncating tree: component {_fmt(comp)} not found")
     return node
-

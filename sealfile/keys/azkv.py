@@ -40,7 +40,6 @@ def _unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-
 KEY_TYPE = KeyType(
     name="azure_kv", implementation="sealfile.keys.azkv:AzureKeyVaultKey",
     order=KeyOrder(flags=3, collect=3, group_311=4, top_311=13),

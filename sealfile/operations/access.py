@@ -83,4 +83,3 @@ def access(paths: Sequence[str], settings: Settings) -> list[FileAccess]:
                   for (kind, name), groups in seen.items()]
         out.append(FileAccess(path, grants, needed, len(meta.key_groups)))
     return out
-
