@@ -17,6 +17,7 @@ _API = (
     "DecryptedFile", "file_status", "set_value", "unset_value", "rotate_file", "plan_key_update",
     "apply_key_update", "add_group", "remove_group", "exported_environment", "decrypted_content", "start_edit",
     "write_identity", "Settings", "Recipients", "EncryptOptions", "KeyUpdatePlan", "GroupChange", "EditSession",
+    "git_tools", "GitTools", "encrypt_reusing",
 )
 __all__ = [*_API, "errors", "__version__"]
 

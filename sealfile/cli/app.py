@@ -38,6 +38,10 @@ COMMANDS = {
     "help": "help:help_command",
     "completion": "help:completion",
     "legacy": "legacy:legacy",
+    # the git workflow (README "Working with git")
+    "git": "git:git_group",
+    "diff": "diff:diff_command",
+    "log": "log:log_command",
 }
 
 _GLOBAL_WITH_VALUE = {"--config", "--indent"}
