@@ -5,7 +5,7 @@ Two views of one version, for git's ``textconv`` (``git diff``, ``git log -p``,
 
 * decrypted, for whoever holds a key: the file as ``sealfile edit`` shows it;
 * redacted, for anyone else (and whenever decryption fails): the file with
-  every ciphertext replaced by ``<encrypted 1a2b3c4d>``, the first 8 hex
+  every ciphertext replaced by ``(encrypted 1a2b3c4d)``, the first 8 hex
   digits of the SHA-256 of the ``ENC[...]`` token.  That is a hash of
   ciphertext, which is in the repository anyway, not of the value: it tells
   only that the token changed.  Since sealfile and sops keep the token of an
@@ -46,7 +46,8 @@ from .metamerge import recipient
 
 __all__ = ["fingerprint", "textconv", "view", "compare", "FileChanges", "load_version"]
 
-REDACTED = "<encrypted {}>"
+#: no ``<``, ``>`` or ``&``: Go's JSON (and so the JSON store) writes those as ``\u`` escapes
+REDACTED = "(encrypted {})"
 #: why a version is shown redacted, by error class (never the error's text: it may name a key service)
 _WHY = {"NoKeyCouldDecrypt": "no key at hand decrypts it", "MacMismatch": "its MAC does not verify",
         "MissingExtra": "the SDK of its key type is not installed"}
