@@ -75,16 +75,21 @@ def resolve(ctx: click.Context, file: str, config_path: str | None, decryption_o
     """Finish the conflicted merge of the encrypted FILE in your editor.
 
     Each conflicting value shows our, the base and their version between
-    git's markers; keep one, save, and FILE is encrypted again.  Nothing is
-    staged: run 'git add FILE' afterwards.
+    git's markers; keep one, save, and FILE is encrypted again.  Without
+    conflicting values (the merge only lacked a key) no editor is needed.
+    Nothing is staged: run 'git add FILE' afterwards.
     """
     session = _tools(ctx, config_path, decryption_order, file).start_resolve(file)
-    _say([f"{file}: {len(session.conflicts)} conflicting place(s): " + "; ".join(session.conflicts)])
-    with _raise_on_termination():
-        result = _edit_loop(session, editor_command(os.environ))
-    if result is None:
-        _say([f"{file}: the file was not changed, so nothing is resolved"])
-        sys.exit(ExitCode.FILE_NOT_MODIFIED)
+    _say([f"{file}: kept our {what}: change it afterwards if needed" for what in session.kept_ours])
+    if session.needs_editor:
+        _say([f"{file}: {len(session.conflicts)} conflicting place(s): " + "; ".join(session.conflicts)])
+        with _raise_on_termination():
+            result = _edit_loop(session, editor_command(os.environ))
+        if result is None:
+            _say([f"{file}: the file was not changed, so nothing is resolved"])
+            sys.exit(ExitCode.FILE_NOT_MODIFIED)
+    else:
+        result = session.merged()  # no value conflicts (the merge lacked a key, or only metadata differed)
     session.save(result)
     _say([f"{file}: resolved; stage it with: git add {file}"])
 

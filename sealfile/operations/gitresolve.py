@@ -85,8 +85,20 @@ class ResolveSession:
         self._base = store.dump_plain(versions.variant(BASE))
         found, _ = versions.merge_trees()  # ours, merged in place: ours at each conflict
         self._plan = versions.plan()
-        self.conflicts = [c.where(len(versions.ours.docs)) + f" ({c.reason})" for c in found] + self._plan.conflicts
+        #: the conflicting places in the values (what the editor shows), and in the metadata (ours is kept)
+        self.conflicts = [c.where(len(versions.ours.docs)) + f" ({c.reason})" for c in found]
+        self.kept_ours = self._plan.conflicts
         self.initial = mark_conflicts(store.dump_plain(versions.ours.docs), self._base, self._theirs)
+
+    @property
+    def needs_editor(self) -> bool:
+        """Whether values conflict (else :meth:`merged` is the whole answer: the merge merely needed a key,
+        or only the metadata conflicted and ours is kept)."""
+        return bool(self.conflicts)
+
+    def merged(self) -> bytes:
+        """The encrypted result as the merge gives it, without an edit."""
+        return self.versions.finish(self._plan)
 
     def apply(self, edited: bytes) -> bytes:
         """The encrypted file for the edited text; InvalidEdit (the user can fix it) when it cannot be."""

@@ -104,13 +104,16 @@ def apply_plan(plan: MetadataPlan, result: SopsFile, sides: Sequence[SopsFile], 
     """Give ``result`` (which holds the data key the merged file uses) the merged metadata.
 
     ``sides`` are all versions, the one whose data key ``result`` uses first.
+    Only recipients that no version with this data key has an ``enc`` for are
+    wrapped anew (all of them when several key groups changed).
     """
     meta = result.metadata
-    holder = sides[0].metadata
     meta.selector, meta.mac_only_encrypted, meta.version = plan.selector, plan.mac_only_encrypted, plan.version
-    if recipient_groups(holder) == plan.groups and holder.shamir_threshold == plan.threshold:
-        meta.key_groups, meta.shamir_threshold = holder.key_groups, holder.shamir_threshold
-        return
+    for side in sides:  # a version that has these very groups for this data key: its entries, as they are
+        if (side.data_key == result.data_key and recipient_groups(side.metadata) == plan.groups
+                and side.metadata.shamir_threshold == plan.threshold):
+            meta.key_groups, meta.shamir_threshold = side.metadata.key_groups, plan.threshold
+            return
     known: dict[Ident, KeyEntry] = {}
     for side in reversed(sides):
         for group in side.metadata.key_groups:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import AgeKey, clean_env, make_age_key
+from conftest import AgeKey, clean_env, make_age_key, require
 
 SEALFILE = f"{shlex.quote(sys.executable)} -m sealfile"
 TOKEN = re.compile(rb"ENC\[AES256_GCM,data:[^\]]*\]")
@@ -38,6 +38,7 @@ class World:
     """A repository at ``repo`` with one age key (``key``) in ``.sops.yaml`` and its own everything."""
 
     def __init__(self, root: Path) -> None:
+        require("git")
         self.root = root
         home = root / "home"
         home.mkdir(parents=True, exist_ok=True)

@@ -212,7 +212,7 @@ def test_a_file_without_metadata_merges_as_plain_git_does(theirs, tmp_path):
     assert (got[0] != 0) == (b"<<<<<<< HEAD" in got[1])
 
 
-def test_without_a_key_the_merge_is_a_clean_conflict(tmp_path, sops_bin):
+def test_without_a_key_the_merge_is_a_clean_conflict_that_resolve_finishes(tmp_path, sops_bin):
     w, name = _world(tmp_path, "ini")
     _, _, here, there, _ = FORMATS["ini"]
     v = _branches(w, name, feature=[(there, NEW_TOKEN)], main=[(here, OURS)])
@@ -222,3 +222,9 @@ def test_without_a_key_the_merge_is_a_clean_conflict(tmp_path, sops_bin):
     assert "no master key was able to decrypt" in err and "keeps our version" in err
     assert "Traceback" not in err and "internal error" not in err
     assert w.read(name) == v["ours"] and w.sops(sops_bin, name).returncode == 0
+    # with the key back, resolve finishes the merge without an editor: no value conflicts
+    w.sf("git", "resolve", name, env=dict(w.env, EDITOR="false"))
+    assert w.value(name, here) == OURS and w.value(name, there) == NEW_TOKEN
+    w.git("add", name)
+    w.git("commit", "-q", "--no-edit")
+    assert w.sops(sops_bin, name).returncode == 0
