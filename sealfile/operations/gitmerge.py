@@ -119,8 +119,7 @@ class Versions:
         """The driver's merge: the merged file, or the conflicts (and ours untouched)."""
         conflicts, changed = self.merge_trees()
         plan = self.plan()
-        count = len(self.ours.docs)
-        where = [c.where(count) + f" ({c.reason})" for c in conflicts] + plan.conflicts
+        where = [c.describe(len(self.ours.docs)) for c in conflicts] + plan.conflicts
         if where:
             return MergeResult(conflicts=where)
         return MergeResult(self.finish(plan, changed))

@@ -86,7 +86,7 @@ class ResolveSession:
         found, _ = versions.merge_trees()  # ours, merged in place: ours at each conflict
         self._plan = versions.plan()
         #: the conflicting places in the values (what the editor shows), and in the metadata (ours is kept)
-        self.conflicts = [c.where(len(versions.ours.docs)) + f" ({c.reason})" for c in found]
+        self.conflicts = [c.describe(len(versions.ours.docs)) for c in found]
         self.kept_ours = self._plan.conflicts
         self.initial = mark_conflicts(store.dump_plain(versions.ours.docs), self._base, self._theirs)
 

@@ -67,8 +67,12 @@ class Conflict:
             place = f"{self.what} {place}"
         return f"document {self.doc + 1}: {place}" if documents > 1 else place
 
+    def describe(self, documents: int = 1) -> str:
+        """``["db"]["password"] (changed on both sides)``: for messages (no value, ever)."""
+        return f"{self.where(documents)} ({self.reason})"
+
     def __repr__(self) -> str:
-        return f"Conflict({self.where(2)}: {self.reason})"
+        return f"Conflict({self.describe(2)})"
 
 
 def _is_map(node: Any) -> bool:

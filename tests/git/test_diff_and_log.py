@@ -35,7 +35,7 @@ def _two_commits(tmp_path, fmt: str) -> tuple[World, str, str]:
 def test_log_p_decrypts_for_key_holders_and_redacts_for_everyone_else(fmt, tmp_path):
     w, name, path = _two_commits(tmp_path, fmt)
     shown = w.git("log", "-p", "--format=%s").stdout.decode()
-    assert re.search(rf"^-.*pw-base-71c3", shown, re.M) and re.search(rf"^\+.*{NEW}", shown, re.M)
+    assert re.search(r"^-.*pw-base-71c3", shown, re.M) and re.search(rf"^\+.*{NEW}", shown, re.M)
     assert w.key.recipient in shown  # the recipients close each view
 
     nokey = w.no_key_env()

@@ -64,6 +64,7 @@ def test_changes_to_different_keys_merge_cleanly(fmt, tmp_path, sops_bin):
     assert len(set(w.tokens(merged)) & _new(v["theirs"], v["base"], w)) == 1  # their change, their token
     assert w.value(name, untouched) == "dbuser-e2a1"
     assert w.git("log", "--format=%s", "-1").stdout.startswith(b"Merge branch 'feature'")
+    assert list(w.tmp.iterdir()) == [] and out.stderr == b""  # the driver leaves nothing and says nothing
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
