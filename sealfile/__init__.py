@@ -18,6 +18,7 @@ _API = (
     "apply_key_update", "add_group", "remove_group", "exported_environment", "decrypted_content", "start_edit",
     "write_identity", "Settings", "Recipients", "EncryptOptions", "KeyUpdatePlan", "GroupChange", "EditSession",
     "check", "verify", "explain", "validate_config", "access",
+    "git_tools", "GitTools", "encrypt_reusing",
 )
 __all__ = [*_API, "errors", "__version__"]
 

@@ -29,6 +29,7 @@ from .stores import FORMATS, format_for_path
 if TYPE_CHECKING:
     from .core.sopsfile import SopsFile
     from .operations.edit import EditSession
+    from .operations.gittools import GitTools
     from .operations.keygroups import KeyLike
     from .operations.updatekeys import KeyUpdatePlan
 
@@ -40,6 +41,7 @@ __all__ = [  # noqa: F822 - the names in _LAZY come from __getattr__
     "KeyUpdatePlan", "GroupChange", "EditSession", "Workspace", "resolve_types", "check_io", "format_for_path",
     "FORMATS", "key_types", "KeyType", "resolve_keys", "rule_keys", "parse_legacy_set", "parse_tree_path",
     "check_filename", "DEFAULT_FILENAME", "check", "verify", "explain", "validate_config", "access", "repository_files", "check_rules",
+    "git_tools", "GitTools", "encrypt_reusing",
 ]
 
 #: names defined by the operations, imported when first used: ``import sealfile.api`` loads no cryptography
@@ -47,6 +49,7 @@ _LAZY = {
     "KeyUpdatePlan": "updatekeys", "GroupChange": "keygroups", "EditSession": "edit", "Workspace": "edit",
     "resolve_keys": "encrypt", "rule_keys": "encrypt", "parse_legacy_set": "set", "parse_tree_path": "set",
     "check_filename": "exec", "DEFAULT_FILENAME": "exec", "new_identity": "keygen",
+    "GitTools": "gittools",
 }
 
 
@@ -494,3 +497,26 @@ def write_identity(path: str, *, force: bool = False) -> str:
     """Write a new age identity to ``path`` (0600; an existing file only with ``force``); return its recipient."""
     from .operations import keygen as _keygen
     return _keygen.write_identity(path, force=force)
+
+
+# --- git (README "Working with git") ----------------------------------------------------------------
+
+def git_tools(*, decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
+              config: ConfigArg = None, settings: Settings | None = None) -> GitTools:
+    """The git integration bound to one Settings: merge and merge driver, diff views, ``diff``, ``log``,
+    clean/smudge filter, ``resolve``, ``setup`` (see :class:`~sealfile.operations.gittools.GitTools`)."""
+    from .operations.gittools import GitTools as _GitTools
+    return _GitTools(_settings(settings, env, config, decryption_order, None))
+
+
+def encrypt_reusing(path: str | os.PathLike[str], old: str | os.PathLike[str], *, in_place: bool = False,
+                    output: str | None = None, input_type: str | None = None, output_type: str | None = None,
+                    filename_override: str | None = None, decryption_order: str | Sequence[str] | None = None,
+                    indent: int | None = None, env: TMapping[str, str] | None = None, config: ConfigArg = None,
+                    settings: Settings | None = None) -> bytes:
+    """Encrypt the plaintext ``path`` as the next version of the encrypted file ``old``: its data key,
+    recipients and the exact ciphertext of every value whose path and plaintext did not change."""
+    from .operations import reuse as _reuse
+    s = _settings(settings, env, config, decryption_order, indent)
+    return _reuse.encrypt_reusing_path(path, old, s, in_place=in_place, output=output, input_type=input_type,
+                                       output_type=output_type, filename_override=filename_override)

@@ -369,3 +369,21 @@ class Interrupted(SealfileError):
 
 class PartialFailure(SealfileError):
     """A command over several files failed on some of them (each was reported already)."""
+
+
+# --- git ------------------------------------------------------------------------------------
+
+class GitError(SealfileError):
+    """A git command failed, or a git-only command ran outside a repository (the message is git's own)."""
+
+
+class MergeConflict(SealfileError):
+    """Two versions of a file cannot be merged on their own; ``conflicts`` names the key paths, never values."""
+
+    def __init__(self, message: str, conflicts: Sequence[str] = (), *, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.conflicts = tuple(conflicts)
+
+
+class NotConflicted(SealfileError):
+    """``git resolve`` on a file that git does not list as conflicted."""

@@ -42,6 +42,10 @@ COMMANDS = {
     "config": "configcmd:config",
     "access": "access:access",
     "legacy": "legacy:legacy",
+    # the git workflow (README "Working with git")
+    "git": "git:git_group",
+    "diff": "diff:diff_command",
+    "log": "log:log_command",
 }
 
 _GLOBAL_WITH_VALUE = {"--config", "--indent"}

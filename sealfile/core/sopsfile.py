@@ -146,6 +146,15 @@ class SopsFile:
         """Switch to a fresh data key; the IV memory stays, as sops's rotate keeps IVs."""
         self._set_data_key(DataKey.generate())
 
+    def share_key(self, other: "SopsFile") -> None:
+        """Use ``other``'s data key and cipher, IV memory included, from now on (a git merge).
+
+        Two versions of one file that share a data key then keep, when either
+        is written, the exact token of every value that either one decrypted.
+        """
+        self._data_key = other.data_key
+        self._cipher = other._require_cipher()
+
     # --- values --------------------------------------------------------------------------------
 
     def decrypt(self, *, verify_mac: bool = True, keep_iv: bool = True) -> None:
