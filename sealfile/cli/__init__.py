@@ -19,18 +19,21 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"sealfile {__version__} (sops 3.11.0 file format)\n")
         return
-    from .fast import parse_decrypt
+    from .fast import parse_fast
 
-    fast = parse_decrypt(args)
+    fast = parse_fast(args)
     if fast is None:
         from .app import main as run
 
         run(args)
         return
-    command, file, values = fast
-    from .process_env import quiet_grpc
-    from .decrypt import run_decrypt
+    verb, command, file, values = fast
     from .failures import guarded
+    from .process_env import quiet_grpc
 
+    if verb == "decrypt":
+        from .decrypt import run_decrypt as run_fast
+    else:
+        from .encrypt import run_encrypt as run_fast
     quiet_grpc()
-    guarded(lambda: run_decrypt(None, file, **values), command)
+    guarded(lambda: run_fast(None, file, **values), command)

@@ -23,7 +23,7 @@ __all__ = ["cli", "main", "COMMANDS"]
 #: command name -> "module:attribute" under sealfile.cli; a command's module is imported only when it
 #: runs (or for --help), so ``sealfile decrypt`` loads no editor, exec or key-flag code
 COMMANDS = {
-    "encrypt": "encrypt:encrypt",
+    "encrypt": "encrypt:command",
     "decrypt": "decrypt:command",
     "edit": "edit:edit",
     "set": "set:set_command",

@@ -37,11 +37,12 @@ def _formats() -> click.Choice:
     return click.Choice(list(api_module().FORMATS))
 
 
-def report_format(writers: dict[str, Any], default: str, help: str) -> Decorator:
-    """``--format`` of the reporting commands (check, access): one of ``writers``, names of report outputs
+def report_format(writers: Any, default: str, help: str) -> Decorator:
+    """``--format`` of the reporting commands (check, access, log): one of ``writers``, names of report outputs
     (see :mod:`.reports`), which are not file formats."""
     return click.option("--format", "output_format", type=click.Choice(list(writers)), default=default,
                         show_default=True, help=help)
+
 
 def from_spec(spec: optspec.Spec) -> Decorator:
     """The click option for a shared option spec (see :mod:`.optspec`)."""
@@ -50,23 +51,20 @@ def from_spec(spec: optspec.Spec) -> Decorator:
         extra["metavar"] = spec.metavar
     if spec.env:
         extra["envvar"] = env_names(spec.env)
-    if spec.kind == "flag":
-        return click.option(*spec.flags, spec.dest, is_flag=True, **extra)
+    if spec.kind in ("flag", "maybe"):
+        return click.option(*spec.flags, spec.dest, is_flag=True, default=None if spec.kind == "maybe" else False,
+                            **extra)
     if spec.kind == "int":
         return click.option(*spec.flags, spec.dest, type=int, **extra)
+    if spec.kind == "count":
+        return click.option(*spec.flags, spec.dest, type=click.IntRange(min=0), **extra)
     if spec.kind == "format":
         return lambda f: click.option(*spec.flags, spec.dest, type=_formats(), **extra)(f)
     return click.option(*spec.flags, spec.dest, **extra)
 
 
 # --- files and formats ---------------------------------------------------------------------------
-in_place = from_spec(optspec.IN_PLACE)
-output = from_spec(optspec.OUTPUT)
-input_type = from_spec(optspec.INPUT_TYPE)
-output_type = from_spec(optspec.OUTPUT_TYPE)
-filename_override = from_spec(optspec.FILENAME_OVERRIDE)
-config = from_spec(optspec.CONFIG)
-indent = from_spec(optspec.INDENT)
+in_place, output, input_type, output_type, filename_override, config, indent = (from_spec(s) for s in optspec.IO)
 io_options = compose(in_place, output, input_type, output_type, filename_override, config, indent)
 
 # --- decrypting ------------------------------------------------------------------------------------
@@ -79,22 +77,9 @@ idempotent = click.option("--idempotent", is_flag=True,
 show_master_keys = click.option("-s", "--show-master-keys", is_flag=True, help="Show the sops metadata in the editor too.")
 
 # --- what a new file gets --------------------------------------------------------------------------
-mac_only_encrypted = click.option("--mac-only-encrypted", is_flag=True, default=None,
-                                  help="MAC only the encrypted values.")
-selector_options = compose(
-    *[click.option("--" + kind.replace("_", "-"), kind, metavar="S", default=None, help=f"Set {kind} for this file.")
-      for kind in ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
-                   "unencrypted_comment_regex", "encrypted_comment_regex")],
-    mac_only_encrypted,
-)
-shamir_threshold = click.option("--shamir-secret-sharing-threshold", "shamir_threshold", type=click.IntRange(min=0),
-                                default=None, help="Number of key groups needed to decrypt.")
-
-
-def _flag_option_decorators() -> list[Decorator]:
-    """Options that key types take for keys given as flags (AWS: --aws-profile, --encryption-context)."""
-    return [click.option(f"--{o.name}", o.param, metavar=o.metavar, help=o.help)
-            for kt in api_module().key_types() for o in kt.flag_options]
+mac_only_encrypted = from_spec(optspec.MAC_ONLY_ENCRYPTED)
+selector_options = compose(*(from_spec(spec) for spec in optspec.SELECTORS), mac_only_encrypted)
+shamir_threshold = from_spec(optspec.SHAMIR_THRESHOLD)
 
 
 def key_flag_options(f: Any) -> Any:
@@ -103,18 +88,13 @@ def key_flag_options(f: Any) -> Any:
     This and the other key-flag decorators read the key types when a command
     is defined, so only commands that take key flags load the declarations.
     """
-    return compose(*_flag_option_decorators())(f)
+    return compose(*(from_spec(spec) for spec in optspec.key_flag_options(api_module().key_types())))(f)
 
 
 def recipient_options(f: Any) -> Any:
-    """--age, --pgp, --kms ...: the one key group a new file gets from the command line."""
-    return compose(
-        *[click.option(f"--{kt.flag}", *([kt.flag_short] if kt.flag_short else []), param_name("key_", kt),
-                       metavar="KEYS", envvar=env_names(kt.recipients_env) if kt.recipients_env else None,
-                       help=kt.flag_help) for kt in flagged_key_types()],
-        key_flag_options,
-        shamir_threshold,
-    )(f)
+    """--age, --pgp, --kms ...: the one key group of a new file, from the key types' declarations."""
+    return compose(*(from_spec(spec) for spec in optspec.key_flags(api_module().key_types())), key_flag_options,
+                   shamir_threshold)(f)
 
 
 def rotate_key_options(f: Any) -> Any:

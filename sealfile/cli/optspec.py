@@ -1,15 +1,20 @@
-"""The options ``decrypt`` takes, as data: click builds its options from these, and so does the fast path.
+"""The options of ``decrypt`` and ``encrypt``, as data: click builds its options from these, and so does the fast path.
 
-``decrypt`` is the command scripts, CI jobs, helm-secrets and Argo CD run
-most, once per file, so :mod:`.fast` parses it without loading click.  Both
-parsers read this one table, so an option is still defined once.
+``decrypt`` and ``encrypt`` are the commands scripts, CI jobs, helm-secrets
+and Argo CD run most, once per file, so :mod:`.fast` parses them without
+loading click.  Both parsers read this one table, so an option is still
+defined once.  The key flags (``--age``, ``-k`` ...) are not listed here:
+:func:`key_flags` builds them from the key types' own declarations.
 """
 from __future__ import annotations
+
+from typing import Any
 
 from ..records import record
 
 __all__ = ["Spec", "IN_PLACE", "OUTPUT", "INPUT_TYPE", "OUTPUT_TYPE", "FILENAME_OVERRIDE", "CONFIG", "INDENT",
-           "EXTRACT", "IGNORE_MAC", "DECRYPTION_ORDER", "DECRYPT"]
+           "EXTRACT", "IGNORE_MAC", "DECRYPTION_ORDER", "DECRYPT", "IO", "SELECTORS", "MAC_ONLY_ENCRYPTED",
+           "SHAMIR_THRESHOLD", "REUSE", "key_flags", "key_flag_options", "encrypt_specs"]
 
 
 @record(frozen=True)
@@ -18,7 +23,8 @@ class Spec:
 
     flags: tuple[str, ...]
     dest: str
-    #: "flag" (no value), "text", "int", or "format" (one of the store registry's names)
+    #: "flag" (no value), "maybe" (a flag whose absence leaves the choice to the config: None, not
+    #: False), "text", "int", "count" (an int >= 0), or "format" (one of the store registry's names)
     kind: str
     help: str
     metavar: str | None = None
@@ -45,3 +51,37 @@ DECRYPTION_ORDER = Spec(("--decryption-order",), "decryption_order", "text",
 #: the decrypt command's options, in its --help order
 DECRYPT = (IN_PLACE, OUTPUT, INPUT_TYPE, OUTPUT_TYPE, FILENAME_OVERRIDE, CONFIG, INDENT, EXTRACT, IGNORE_MAC,
            DECRYPTION_ORDER)
+
+#: the file and format options every command that writes a file takes
+IO = (IN_PLACE, OUTPUT, INPUT_TYPE, OUTPUT_TYPE, FILENAME_OVERRIDE, CONFIG, INDENT)
+
+#: sops's six selector options (what a new file encrypts), then the MAC mode
+SELECTORS = tuple(Spec(("--" + name.replace("_", "-"),), name, "text", f"Set {name} for this file.", "S")
+                  for name in ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
+                               "unencrypted_comment_regex", "encrypted_comment_regex"))
+MAC_ONLY_ENCRYPTED = Spec(("--mac-only-encrypted",), "mac_only_encrypted", "maybe", "MAC only the encrypted values.")
+SHAMIR_THRESHOLD = Spec(("--shamir-secret-sharing-threshold",), "shamir_threshold", "count",
+                        "Number of key groups needed to decrypt.")
+REUSE = Spec(("--reuse",), "reuse", "text", "Encrypt FILE as the next version of the encrypted file OLD: OLD's data "
+             "key and recipients, and OLD's exact ciphertext for every value whose path and plaintext match.", "OLD")
+
+
+def key_flags(key_types: Any) -> tuple[Spec, ...]:
+    """``--age``/``-a``, ``--pgp``/``-p`` ...: the one key group of a new file, with their recipients
+    variables, from ``key_types``' declarations (see :class:`~sealfile.keys.base.KeyType`)."""
+    return tuple(Spec((f"--{kt.flag}", *([kt.flag_short] if kt.flag_short else [])),
+                      f"key_{kt.flag.replace('-', '_')}", "text", kt.flag_help, "KEYS", kt.recipients_env)
+                 for kt in key_types if kt.flag)
+
+
+def key_flag_options(key_types: Any) -> tuple[Spec, ...]:
+    """The options for keys given as flags that key types declare (AWS: ``--aws-profile``,
+    ``--encryption-context``)."""
+    return tuple(Spec((f"--{o.name}",), o.param, "text", o.help, o.metavar)
+                 for kt in key_types for o in kt.flag_options)
+
+
+def encrypt_specs(key_types: Any) -> tuple[Spec, ...]:
+    """The encrypt command's options, in its --help order."""
+    return (*IO, *key_flags(key_types), *key_flag_options(key_types), SHAMIR_THRESHOLD, *SELECTORS,
+            MAC_ONLY_ENCRYPTED, REUSE)

@@ -15,7 +15,10 @@ from typing import Any, Callable
 
 from .. import __version__
 
-__all__ = ["CHECK_WRITERS", "ACCESS_WRITERS", "as_text", "as_json", "as_sarif"]
+__all__ = ["CHECK_WRITERS", "ACCESS_WRITERS", "LOG_OUTPUTS", "as_text", "as_json", "as_sarif"]
+
+#: ``sealfile log``'s outputs (the history operation renders them)
+LOG_OUTPUTS = ("text", "json")
 
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning"}

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import filecmp
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -30,14 +29,17 @@ BOMB = "".join([
 ])
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+#: sets the limit, then becomes ``python -m sealfile ARGS``: no ``preexec_fn``, whose fork() would run the
+#: fork handlers of gRPC when an in-process cloud test of the same worker loaded it (they abort the child)
+_LIMITED = ("import os, resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
+            "os.execv(sys.executable, [sys.executable, '-m', 'sealfile', *sys.argv[1:]])\n")
 
 
 def run_limited(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     """sealfile with at most 1.5 GB of address space (an unbounded expansion dies of MemoryError)."""
-    return subprocess.run([sys.executable, "-m", "sealfile", *args], env=env, cwd=cwd, capture_output=True,
-                          timeout=120, preexec_fn=_limit_memory)
+    return subprocess.run([sys.executable, "-c", _LIMITED, *args], env=env, cwd=cwd, capture_output=True,
+                          timeout=120)
 
 
 def one_line(proc: subprocess.CompletedProcess) -> str:

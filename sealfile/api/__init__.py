@@ -13,25 +13,25 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Mapping as TMapping, Sequence
 
-from .core.metadata import LAYOUT_311
-from .core.tree import Mapping, to_python
-from .core.treepath import PathComponent
-from .errors import InvalidArgument, SealfileError
-from .fileio import atomic_write
-from .fileio import write_stdout as _write_stdout
-from .keys import KeyType, MasterKey, key_types
-from .operations.files import check_io, read_input, resolve_types
-from .operations.recipients import EncryptOptions, Recipients
-from .records import replace
-from .settings import ConfigArg, Settings
-from .stores import FORMATS, format_for_path
+from ..core.metadata import LAYOUT_311
+from ..core.tree import Mapping, to_python
+from ..core.treepath import PathComponent
+from ..errors import InvalidArgument, SealfileError
+from ..fileio import atomic_write
+from ..fileio import write_stdout as _write_stdout
+from ..keys import KeyType, MasterKey, key_types
+from ..operations.files import check_io, read_input, resolve_types
+from ..operations.recipients import EncryptOptions, Recipients
+from ..settings import ConfigArg, Settings
+from .arguments import settings_from as _settings
+from ..stores import FORMATS, format_for_path
 
 if TYPE_CHECKING:
-    from .core.sopsfile import SopsFile
-    from .operations.edit import EditSession
-    from .operations.gittools import GitTools
-    from .operations.keygroups import KeyLike
-    from .operations.updatekeys import KeyUpdatePlan
+    from ..core.sopsfile import SopsFile
+    from ..operations.edit import EditSession
+    from ..operations.gittools import GitTools
+    from ..operations.keygroups import KeyLike
+    from ..operations.updatekeys import KeyUpdatePlan
 
 __all__ = [  # noqa: F822 - the names in _LAZY come from __getattr__
     "encrypt_data", "encrypt_file", "decrypt_data", "decrypt_file", "load", "decrypt_tree", "open_file",
@@ -62,14 +62,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-def _settings(settings: Settings | None, env: TMapping[str, str] | None, config: ConfigArg,
-              decryption_order: str | Sequence[str] | None, indent: int | None) -> Settings:
-    """The caller's Settings (with ``indent`` applied), or new ones from the loose arguments."""
-    if settings is not None:
-        return settings if indent is None else replace(settings, indent=indent)
-    return Settings.create(env=env, config=config, decryption_order=decryption_order, indent=indent)
 
 
 def _recipients(recipients: TMapping[str, Any] | Recipients | None, age: str | Sequence[str] | None,
@@ -116,7 +108,7 @@ def encrypt_data(data: bytes, *, input_type: str, output_type: str | None = None
     flat ``kms`` list.  The selectors are sops's six options.  ``recipients`` and
     ``options`` may also be given as ready :class:`Recipients` / :class:`EncryptOptions`.
     """
-    from .operations import encrypt as _encrypt
+    from ..operations import encrypt as _encrypt
     s = _settings(settings, env, config, None, indent)
     opts = _options(options, mac_only_encrypted, layout, unencrypted_suffix=unencrypted_suffix,
                     encrypted_suffix=encrypted_suffix, unencrypted_regex=unencrypted_regex,
@@ -140,7 +132,7 @@ def encrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
                  indent: int | None = None, env: TMapping[str, str] | None = None, config: ConfigArg = None,
                  settings: Settings | None = None) -> bytes:
     """Encrypt a file (``-``: standard input); write it in place or to ``output`` when asked; return it."""
-    from .operations import encrypt as _encrypt
+    from ..operations import encrypt as _encrypt
     s = _settings(settings, env, config, None, indent)
     opts = _options(options, mac_only_encrypted, LAYOUT_311, unencrypted_suffix=unencrypted_suffix,
                     encrypted_suffix=encrypted_suffix, unencrypted_regex=unencrypted_regex,
@@ -158,7 +150,7 @@ def decrypt_data(data: bytes, *, input_type: str, output_type: str | None = None
                  env: TMapping[str, str] | None = None, config: ConfigArg = None,
                  settings: Settings | None = None) -> bytes:
     """Decrypt an encrypted file's bytes; return the plaintext file (or the extracted part)."""
-    from .operations import decrypt as _decrypt
+    from ..operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, indent)
     return _decrypt.decrypt(data, s, input_type=input_type, output_type=output_type, extract=extract,
                             ignore_mac=ignore_mac)
@@ -174,7 +166,7 @@ def decrypt_file(path: str | os.PathLike[str], *, output: str | None = None, in_
 
     ``as_bytes`` returns the bytes whatever the format (what the CLI prints).
     """
-    from .operations import decrypt as _decrypt
+    from ..operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, indent)
     p = os.fspath(path)
     out = _decrypt.decrypt_path(p, s, in_place=in_place, output=output, input_type=input_type,
@@ -277,7 +269,7 @@ def decrypt_tree(data: bytes, *, input_type: str, ignore_mac: bool = False,
                  decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
                  config: ConfigArg = None, settings: Settings | None = None) -> DecryptedFile:
     """Parse and decrypt bytes; the result can be re-encrypted with the same key."""
-    from .operations import decrypt as _decrypt
+    from ..operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, None)
     return DecryptedFile(_decrypt.open_decrypted(data, s, input_type=input_type, ignore_mac=ignore_mac), s)
 
@@ -288,7 +280,7 @@ def open_file(path: str | os.PathLike[str], *, input_type: str | None = None,
               env: TMapping[str, str] | None = None, config: ConfigArg = None,
               settings: Settings | None = None) -> DecryptedFile:
     """Decrypt a file for a change in place (as edit, set, rotate do); :meth:`DecryptedFile.save` writes it."""
-    from .operations import decrypt as _decrypt
+    from ..operations import decrypt as _decrypt
     s = _settings(settings, env, config, decryption_order, indent)
     p = os.fspath(path)
     fmt, _ = resolve_types(p, input_type, None, filename_override)
@@ -303,7 +295,7 @@ def file_status(path: str | os.PathLike[str], *, input_type: str | None = None,
                 filename_override: str | None = None, env: TMapping[str, str] | None = None,
                 config: ConfigArg = None, settings: Settings | None = None) -> dict[str, bool]:
     """``{"encrypted": bool}`` as sops's filestatus: metadata with a version and a MAC."""
-    from .operations import filestatus as _filestatus
+    from ..operations import filestatus as _filestatus
     s = _settings(settings, env, config, None, None)
     return _filestatus.file_status(path, s, input_type=input_type, filename_override=filename_override)
 
@@ -317,7 +309,7 @@ def set_value(path: str | os.PathLike[str], tree_path: str | Sequence[PathCompon
               env: TMapping[str, str] | None = None, config: ConfigArg = None,
               settings: Settings | None = None) -> bool:
     """Set the JSON value at ``tree_path`` in place; False when ``idempotent`` found it unchanged."""
-    from .operations import set as _set
+    from ..operations import set as _set
     s = _settings(settings, env, config, decryption_order, indent)
     return _set.set_value(path, tree_path, value_json, s, idempotent=idempotent, input_type=input_type,
                           output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac)
@@ -330,7 +322,7 @@ def unset_value(path: str | os.PathLike[str], tree_path: str | Sequence[PathComp
                 env: TMapping[str, str] | None = None, config: ConfigArg = None,
                 settings: Settings | None = None) -> bool:
     """Remove the key or list element at ``tree_path`` in place; False when ``idempotent`` found nothing."""
-    from .operations import set as _set
+    from ..operations import set as _set
     s = _settings(settings, env, config, decryption_order, indent)
     return _set.unset_value(path, tree_path, s, idempotent=idempotent, input_type=input_type,
                             output_type=output_type, filename_override=filename_override, ignore_mac=ignore_mac)
@@ -343,7 +335,7 @@ def rotate_file(path: str | os.PathLike[str], *, add: Sequence[KeyLike] = (), re
                 env: TMapping[str, str] | None = None, config: ConfigArg = None,
                 settings: Settings | None = None) -> bytes:
     """New data key, every value re-encrypted; ``add`` keys join the first group, ``remove`` keys leave all."""
-    from .operations import rotate as _rotate
+    from ..operations import rotate as _rotate
     s = _settings(settings, env, config, decryption_order, indent)
     return _rotate.rotate_file(path, s, add=add, remove=remove, in_place=in_place, output=output,
                                input_type=input_type, output_type=output_type,
@@ -355,14 +347,14 @@ def plan_key_update(path: str | os.PathLike[str], *, shamir_threshold: int | Non
                     env: TMapping[str, str] | None = None, config: ConfigArg = None,
                     settings: Settings | None = None) -> KeyUpdatePlan:
     """What updatekeys would change in one file (nothing is decrypted or written)."""
-    from .operations import updatekeys as _updatekeys
+    from ..operations import updatekeys as _updatekeys
     s = _settings(settings, env, config, decryption_order, None)
     return _updatekeys.plan_key_update(path, s, shamir_threshold=shamir_threshold, input_type=input_type)
 
 
 def apply_key_update(plan: KeyUpdatePlan) -> bytes:
     """Carry out a plan from :func:`plan_key_update`: re-wrap the data key, write the file."""
-    from .operations import updatekeys as _updatekeys
+    from ..operations import updatekeys as _updatekeys
     return _updatekeys.apply_key_update(plan)
 
 
@@ -371,7 +363,7 @@ def add_group(path: str | os.PathLike[str], keys: Sequence[KeyLike], threshold: 
               decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
               config: ConfigArg = None, settings: Settings | None = None) -> bytes:
     """Append a key group (Shamir shares re-split for every group); return the file."""
-    from .operations import groups as _groups
+    from ..operations import groups as _groups
     s = _settings(settings, env, config, decryption_order, None)
     return _groups.add_group(path, keys, s, threshold, in_place=in_place, input_type=input_type)
 
@@ -381,7 +373,7 @@ def remove_group(path: str | os.PathLike[str], index: int, threshold: int | None
                  decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
                  config: ConfigArg = None, settings: Settings | None = None) -> bytes:
     """Delete key group ``index`` (0-based); return the file."""
-    from .operations import groups as _groups
+    from ..operations import groups as _groups
     s = _settings(settings, env, config, decryption_order, None)
     return _groups.remove_group(path, index, s, threshold, in_place=in_place, input_type=input_type)
 
@@ -393,7 +385,7 @@ def start_edit(path: str | os.PathLike[str], *, show_master_keys: bool = False, 
                indent: int | None = None, env: TMapping[str, str] | None = None, config: ConfigArg = None,
                settings: Settings | None = None) -> EditSession:
     """Decrypt a file for editing (or prepare a new one); see :class:`EditSession`."""
-    from .operations import edit as _edit
+    from ..operations import edit as _edit
     s = _settings(settings, env, config, decryption_order, indent)
     return _edit.start_edit(path, s, show_master_keys=show_master_keys, ignore_mac=ignore_mac,
                             input_type=input_type, output_type=output_type, filename_override=filename_override,
@@ -407,7 +399,7 @@ def exported_environment(path: str | os.PathLike[str], *, pristine: bool = False
                          env: TMapping[str, str] | None = None, config: ConfigArg = None,
                          settings: Settings | None = None) -> dict[str, str]:
     """The environment ``exec-env`` gives its command: ``env`` (unless pristine) plus the file's values."""
-    from .operations import exec as _exec
+    from ..operations import exec as _exec
     s = _settings(settings, env, config, decryption_order, None)
     return _exec.exported_environment(path, s, pristine=pristine, input_type=input_type, ignore_mac=ignore_mac)
 
@@ -418,74 +410,9 @@ def decrypted_content(path: str | os.PathLike[str], *, input_type: str | None = 
                       env: TMapping[str, str] | None = None, config: ConfigArg = None,
                       settings: Settings | None = None) -> bytes:
     """The decrypted file ``exec-file`` serves its command."""
-    from .operations import exec as _exec
+    from ..operations import exec as _exec
     s = _settings(settings, env, config, decryption_order, indent)
     return _exec.decrypted_content(path, s, input_type=input_type, output_type=output_type, ignore_mac=ignore_mac)
-
-
-# --- guarding a repository ---------------------------------------------------------------------------
-
-def check(paths: Sequence[str] | None = None, *, root: str = ".", verify: bool = False, now: float | None = None,
-          decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
-          config: ConfigArg = None, settings: Settings | None = None) -> Any:
-    """Findings (:class:`~sealfile.operations.check.CheckReport`) for ``paths`` (default: the repository's files).
-
-    ``now`` (Unix time) judges rotation as of another moment: which data keys will be due in a month.
-    """
-    from .operations import check as _check
-
-    s = _settings(settings, env, config, decryption_order, None)
-    return _check.check(paths, s, root=root, verify=verify, now=now)
-
-
-def repository_files(root: str = ".") -> list[str]:
-    """Every file git tracks under ``root`` (else every file of the tree): what ``check`` looks at by default."""
-    from .operations.check import repository_files as _files
-
-    return _files(root)
-
-
-def check_rules() -> dict[str, tuple[str, str]]:
-    """Every kind of ``check`` finding: its severity and what it means."""
-    from .operations.check import RULES
-
-    return dict(RULES)
-
-
-def verify(paths: Sequence[str | os.PathLike[str]], *, input_type: str | None = None,
-           decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
-           config: ConfigArg = None, settings: Settings | None = None) -> list[Any]:
-    """A verdict per file: every value and the MAC checked in memory; nothing is printed or kept."""
-    from .operations import verify as _verify
-
-    s = _settings(settings, env, config, decryption_order, None)
-    return _verify.verify(paths, s, input_type=input_type)
-
-
-def explain(path: str, *, env: TMapping[str, str] | None = None, config: ConfigArg = None,
-            settings: Settings | None = None) -> Any:
-    """Which config and creation rule apply to ``path``, and why the earlier rules did not."""
-    from .config.explain import explain as _explain
-
-    s = _settings(settings, env, config, None, None)
-    return _explain(path, s.config)
-
-
-def validate_config(path: str) -> list[Any]:
-    """Problems of a config file (unknown fields, bad regexes, unparseable recipients, shadowed rules)."""
-    from .config.validate import validate_text
-
-    with open(path, "rb") as fh:
-        return validate_text(fh.read(), path)
-
-
-def access(paths: Sequence[str], *, env: TMapping[str, str] | None = None, config: ConfigArg = None,
-           settings: Settings | None = None) -> list[Any]:
-    """Who can decrypt each file (recipients, groups, whether one alone suffices): no key is needed."""
-    from .operations import access as _access
-
-    s = _settings(settings, env, config, None, None)
-    return _access.access(paths, s)
 
 
 def write_stdout(data: bytes) -> None:
@@ -495,28 +422,9 @@ def write_stdout(data: bytes) -> None:
 
 def write_identity(path: str, *, force: bool = False) -> str:
     """Write a new age identity to ``path`` (0600; an existing file only with ``force``); return its recipient."""
-    from .operations import keygen as _keygen
+    from ..operations import keygen as _keygen
     return _keygen.write_identity(path, force=force)
 
 
-# --- git (README "Working with git") ----------------------------------------------------------------
-
-def git_tools(*, decryption_order: str | Sequence[str] | None = None, env: TMapping[str, str] | None = None,
-              config: ConfigArg = None, settings: Settings | None = None) -> GitTools:
-    """The git integration bound to one Settings: merge and merge driver, diff views, ``diff``, ``log``,
-    clean/smudge filter, ``resolve``, ``setup`` (see :class:`~sealfile.operations.gittools.GitTools`)."""
-    from .operations.gittools import GitTools as _GitTools
-    return _GitTools(_settings(settings, env, config, decryption_order, None))
-
-
-def encrypt_reusing(path: str | os.PathLike[str], old: str | os.PathLike[str], *, in_place: bool = False,
-                    output: str | None = None, input_type: str | None = None, output_type: str | None = None,
-                    filename_override: str | None = None, decryption_order: str | Sequence[str] | None = None,
-                    indent: int | None = None, env: TMapping[str, str] | None = None, config: ConfigArg = None,
-                    settings: Settings | None = None) -> bytes:
-    """Encrypt the plaintext ``path`` as the next version of the encrypted file ``old``: its data key,
-    recipients and the exact ciphertext of every value whose path and plaintext did not change."""
-    from .operations import reuse as _reuse
-    s = _settings(settings, env, config, decryption_order, indent)
-    return _reuse.encrypt_reusing_path(path, old, s, in_place=in_place, output=output, input_type=input_type,
-                                       output_type=output_type, filename_override=filename_override)
+from .repository import (access, check, check_rules, encrypt_reusing, explain, git_tools,  # noqa: E402
+                         repository_files, validate_config, verify)
