@@ -128,7 +128,9 @@ class Git:
 
     def _log(self, path: str, revision: str | None) -> list[Commit]:
         fmt = "%x01%H%x00%P%x00%an%x00%ae%x00%aI%x00%s"
-        args = ["log", "--name-status", "-z", f"--format={fmt}", *([revision] if revision else []), "--", path]
+        # --full-history: an audit trail lists a change made on a branch whose version lost the merge too
+        args = ["log", "--full-history", "--name-status", "-z", f"--format={fmt}", *([revision] if revision else []),
+                "--", path]
         commits: list[Commit] = []
         for record in self.run(args).decode("utf-8", "surrogateescape").split("\x01")[1:]:
             fields = record.split("\0")
@@ -155,7 +157,9 @@ class Git:
         return None
 
     def history(self, path: str, revision: str | None = None) -> list[Commit]:
-        """The commits that changed ``path``, newest first, merges included, renames followed back.
+        """The commits that changed ``path``, newest first, on every branch merged (git's default
+        simplification would drop a commit whose change the merge did not keep), merges included
+        unless they took one parent's version unchanged, renames followed back.
 
         (``git log --follow`` would leave out merge commits, so renames are followed here.)
         """

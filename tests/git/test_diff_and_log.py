@@ -134,3 +134,26 @@ def test_log_is_the_audit_trail(tmp_path):
     assert entries[1]["data_key_rotated"] is True and entries[2]["changed"] == ['["db"]["password"]']
     assert entries[3]["recipients_added"] == [f"age {w.key.recipient}"]
     assert entries[0]["renamed_from"] == "secrets/app.json" and entries[0]["changed"] == []
+
+
+def test_log_keeps_a_change_the_merge_did_not_keep(tmp_path):
+    """A password changed on main, then replaced by the branch's in a conflict resolution: git's default
+    history simplification would drop main's commit; an audit trail must not."""
+    w = World(tmp_path)
+    w.setup()
+    name = "secrets/app.json"
+    w.encrypted(name, '{"db": {"password": "pw-base-71c3"}}')
+    w.commit("add secrets")
+    w.git("checkout", "-q", "-b", "feature")
+    w.sf("set", name, '["db"]["password"]', '"pw-feature-0d1e"')
+    w.commit("feature password")
+    w.git("checkout", "-q", "main")
+    w.sf("set", name, '["db"]["password"]', '"pw-main-9a7b"')
+    w.commit("main password")
+    assert w.git("merge", "--no-edit", "feature", check=False).returncode == 1  # a conflict
+    w.git("checkout", "--theirs", "--", name)  # the branch's version wins
+    w.commit("merge feature")
+    entries = json.loads(w.sf("log", "--format", "json", name).stdout)
+    subjects = [e["subject"] for e in entries]
+    assert subjects[0] == "merge feature" and entries[0]["changed"] == ['["db"]["password"]']
+    assert sorted(subjects[1:3]) == ["feature password", "main password"] and subjects[3] == "add secrets"
