@@ -49,7 +49,6 @@ import os
 import re
 from ..records import record, replace
 from typing import Any, ClassVar, Mapping
-from urllib.parse import urlsplit
 
 from ..errors import InvalidKmsContext, MasterKeyError, MetadataError, SealfileError, UnknownRecipient
 from .base import (ATTEMPTS, CONNECT_TIMEOUT, FlagOption, KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType,
@@ -394,6 +393,8 @@ def _proxies(env: Mapping[str, str], url: str) -> dict[str, str]:
     """Proxies for ``url`` from ctx.env, as Go's ``http.ProxyFromEnvironment`` picks them."""
     import ipaddress
     import urllib.request
+
+    from urllib.parse import urlsplit  # (here: the key declarations load with every encrypt)
 
     host = urlsplit(url).hostname or ""
     try:

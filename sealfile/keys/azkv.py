@@ -16,7 +16,6 @@ import base64
 import re
 from ..records import record, replace
 from typing import Any, ClassVar, Mapping
-from urllib.parse import quote
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, import_sdk, now_rfc3339, recorded
@@ -84,6 +83,8 @@ class AzureKeyVaultKey(KeyBase):
 
         rest = import_sdk("azure.core.rest", "azure", "Azure Key Vault")
         client = key_client(ctx, self.vault_url)
+        from urllib.parse import quote
+
         path = f"/keys/{quote(self.name, safe='')}/{quote(version, safe='')}/{op}"
         try:
             response = client.send_request(rest.HttpRequest("POST", path, json={"alg": _ALGORITHM,

@@ -34,7 +34,6 @@ import re
 import time
 from ..records import record
 from typing import Any, Callable, ClassVar, Mapping
-from urllib.parse import urlsplit
 
 from ..errors import MasterKeyError, MetadataError, SealfileError, UnknownRecipient
 from .base import (ATTEMPTS, CONNECT_TIMEOUT, KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, READ_TIMEOUT,
@@ -184,6 +183,8 @@ class _AuthHttp:
 
     def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
                  timeout: Any = None, **kwargs: Any) -> Any:
+        from urllib.parse import urlsplit
+
         proxy = _proxy_for(urlsplit(url).hostname or "", self._env, grpc=False)
         kwargs.setdefault("proxies", {"https": proxy, "http": proxy} if proxy else {})
         kwargs.setdefault("verify", self._verify)

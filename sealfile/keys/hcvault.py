@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 from ..records import record
 from typing import Any, ClassVar, Mapping
-from urllib.parse import quote, unquote
 
 from ..errors import MasterKeyError, MetadataError, UnknownRecipient
 from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339, recorded
-from .vaultclient import PATH_SAFE, clean_path
 
 __all__ = ["KEY_TYPE", "VaultTransitKey"]
 
@@ -112,6 +110,8 @@ def _join(*parts: str) -> str:
     """Go's ``path.Join``, as sops builds the transit path: unlike ``posixpath.join``, a part
     starting with ``/`` (``engine_path: /transit`` in a file) does not discard the parts before it."""
     joined = "/".join(p for p in parts if p)
+    from .vaultclient import clean_path
+
     return clean_path(joined) if joined else ""
 
 
@@ -160,6 +160,10 @@ def _split_uri(uri: str) -> tuple[str, str]:
                                f"in Vault URL {uri}")
     path = slash + path
     if not _VALID_PATH.fullmatch(path):  # Go re-escapes what was not validly escaped
+        from urllib.parse import quote, unquote
+
+        from .vaultclient import PATH_SAFE
+
         path = quote(unquote(path), safe=PATH_SAFE)
     address = f"{scheme}://{authority}" + (f"#{fragment}" if fragment else "")
     return address, path or "/"
@@ -174,4 +178,6 @@ def _engine_and_key(request_uri: str) -> tuple[str, str]:
         raise UnknownRecipient(f"vault path does not seem to be formatted correctly: (eg. {_EXAMPLE})")
     dirs = request_uri.strip("/").split("/")
     parts = [d for d in dirs[1:-2] if d]
+    from .vaultclient import clean_path
+
     return (clean_path("/".join(parts)) if parts else ""), dirs[-1]
