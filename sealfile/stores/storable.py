@@ -52,11 +52,11 @@ def flat_values(doc: Mapping, fmt: str, prefix: tuple[str, ...] = ()) -> None:
 
 
 def _dotenv_entry(key: Any, value: Any, prefix: tuple[str, ...]) -> None:
-    name = format_path((*prefix, key))
+    """(The key path is formatted only for a message: this runs for every entry of every dotenv file.)"""
     if not isinstance(key, str) or "=" in key or "\n" in key or key.startswith("#"):
-        raise EmitError(f"{name}: a dotenv key cannot contain '=' or a line break, or start with '#'")
+        raise EmitError(f"{format_path((*prefix, key))}: a dotenv key cannot contain '=' or a line break, or start with '#'")
     if isinstance(value, str) and not value.startswith("ENC[AES256_GCM,") and "\\n" in value:
-        raise EmitError(f"{name}: an unencrypted dotenv value cannot contain the two characters \\n "
+        raise EmitError(f"{format_path((*prefix, key))}: an unencrypted dotenv value cannot contain the two characters \\n "
                         "(they read back as a line break)")
 
 
