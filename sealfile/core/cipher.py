@@ -148,10 +148,6 @@ def _b64decode(s: str) -> bytes:
         raise DecryptError("Error decrypting value: invalid base64 in ENC[] token") from None
 
 
-def _b64encode(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).decode("ascii")
-
-
 class Cipher:
     """AES-256-GCM over typed values, bound to one data key."""
 
@@ -221,9 +217,20 @@ class Cipher:
         return plaintext
 
     def encrypt_bytes(self, plaintext: bytes, type_tag: str, aad: str) -> str:
-        iv = self.iv_for(plaintext, type_tag, aad)
-        data, tag = self._seal(iv, plaintext, aad)
-        return f"ENC[AES256_GCM,data:{_b64encode(data)},iv:{_b64encode(iv)},tag:{_b64encode(tag)},type:{type_tag}]"
+        """The ``ENC[...]`` token of one value.  Runs once per value of every file written, so the
+        common case (a value under 2 GiB) is written flat: :meth:`iv_for` and :meth:`_seal` inlined."""
+        iv = self._stash.get((aad, type_tag, plaintext)) if self._stash else None
+        if iv is None:
+            iv = os.urandom(IV_SIZE)
+        if len(plaintext) <= _ONE_SHOT_LIMIT:
+            sealed = self._aead.encrypt(iv, plaintext, aad.encode("utf-8", "surrogateescape"))
+            data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
+        else:
+            data, tag = self._seal(iv, plaintext, aad)
+        b64 = binascii.b2a_base64
+        return (f"ENC[AES256_GCM,data:{b64(data, newline=False).decode('ascii')},"
+                f"iv:{b64(iv, newline=False).decode('ascii')},tag:{b64(tag, newline=False).decode('ascii')},"
+                f"type:{type_tag}]")
 
     def decrypt_bytes(self, token: str, aad: str) -> tuple[bytes, str]:
         opened = self.open_token(token, aad)
