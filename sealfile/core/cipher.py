@@ -28,6 +28,7 @@ TAG_SIZE = 16
 _HEAD = "ENC[AES256_GCM,data:"
 _TOKEN = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.S)
 _INT = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -97,7 +98,7 @@ def _parse_float(text: str) -> float:
         return -math.inf
     if low == "nan":
         return math.nan
-    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", t):
+    if _FLOAT.fullmatch(t) is None:
         raise ValueError("bad float")
     return float(t)
 

@@ -47,6 +47,10 @@ def _special(x: float) -> str | None:
 
 def format_f(x: float) -> str:
     """``strconv.FormatFloat(x, 'f', -1, 64)``: positional, never an exponent."""
+    r = repr(x)
+    if "e" not in r and "n" not in r:
+        # repr is positional here, with the same shortest digits as Go; Go writes no ".0"
+        return r[:-2] if r.endswith(".0") else r
     special = _special(x)
     if special is not None:
         return special
