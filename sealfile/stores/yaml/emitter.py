@@ -16,6 +16,7 @@ that hand over to each other.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...core.tree import Mapping
@@ -25,6 +26,10 @@ from .encoder import (BREAKS, DOUBLE, E_DOC_END, E_DOC_START, E_MAP_END, E_MAP_S
                       select_style)
 
 __all__ = ["emit_documents", "emit_value", "double_quoted"]
+
+#: a comment cut into runs of characters and single line breaks (each break its own run)
+_BREAK_SPLIT = re.compile("([\r\n\x85\u2028\u2029])").split
+_HAS_BREAK = re.compile("[\r\n\x85\u2028\u2029]").search
 
 #: emitter states (go-yaml's ``yaml_emitter_state_t``)
 (ST_STREAM_START, ST_FIRST_DOC_START, ST_DOC_START, ST_DOC_CONTENT, ST_DOC_END, ST_FSEQ_FIRST,
@@ -111,23 +116,26 @@ class _Emitter:
         self.open_ended = False
 
     def _write_comment(self, comment: str) -> None:
+        """go-yaml's ``yaml_emitter_write_comment``, a run of characters between breaks at a time."""
         breaks = False
         pound = False
-        for c in comment:
-            if c in BREAKS:
-                self._write_break_char(c)
+        for run in _BREAK_SPLIT(comment) if _HAS_BREAK(comment) is not None else (comment,):
+            if not run:
+                continue
+            if run in BREAKS:
+                self._write_break_char(run)
                 breaks = True
                 pound = False
-            else:
-                if breaks:
-                    self._write_indent()
-                if not pound:
-                    if c != "#":
-                        self._put("# ")
-                    pound = True
-                self._put(c)
-                self.indention = False
-                breaks = False
+                continue
+            if breaks:
+                self._write_indent()
+            if not pound:
+                if run[0] != "#":
+                    self._put("# ")
+                pound = True
+            self._put(run)
+            self.indention = False
+            breaks = False
         if not breaks:
             self._put_break()
         self.whitespace = True

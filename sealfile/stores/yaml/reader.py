@@ -6,9 +6,11 @@ go-yaml v3 scalar typing (:mod:`.resolve`), anchors expanded into copies
 (within go-yaml's alias budget, see :mod:`.limits`), ``<<`` kept as a
 literal key, which documents are checked for duplicate keys and bad tags,
 and which shapes are refused (the rules both readers share are in
-:mod:`.policy`).  libyaml drops comments, so files containing ``#`` go
-through :mod:`.comment_reader`, which replays go-yaml's comment attribution
-over libyaml's tokens.
+:mod:`.policy`).  libyaml drops comments: in files with comments, the
+fast reader notes where each item starts and :mod:`.placement` puts the
+comments back when they are in a layout it knows; any other file goes
+through :mod:`.comment_reader`, which replays go-yaml's comment
+attribution over libyaml's tokens.
 
 Non-string keys (``1:``, ``true:``, ``~:``) are kept as Python values; the
 encrypt step refuses them (exit 23) as sops does.
@@ -32,7 +34,8 @@ from .policy import (ENCRYPTED, PLAIN, Policy, check_merge_value, check_root_sca
                      duplicate_key_error, is_merge_key, kind_of, recursive_anchor_error, root_error,
                      scalar_value, unknown_anchor_error, value_policy, yaml_error)
 
-__all__ = ["read_documents", "read_without_comments", "decode_text", "copy_tree", "PLAIN", "ENCRYPTED"]
+__all__ = ["read_documents", "read_without_comments", "read_placing_comments", "decode_text", "copy_tree",
+           "PLAIN", "ENCRYPTED"]
 
 
 def decode_text(data: bytes) -> str:
@@ -81,20 +84,43 @@ def copy_tree(node: Any) -> Any:
     return root
 
 
-_COMMENT_START = re.compile(r"(?:^|[ \t\r\n\x85\u2028\u2029])#")
+#: a ``#`` that may start a comment: after a blank or a break, and also right after the end of a token
+#: (``'x'#c``, ``[x]#c``, ``{"a":#c``, a block scalar header ``|#c`` or ``|2-#c``), where go-yaml reads a comment
+#: too; a ``#`` after any other character is inside a plain scalar (``a#b``)
+_COMMENT_START = re.compile(r"(?:^|[ \t\r\n\x85\u2028\u2029'\"\[\]{},:]|[|>][0-9+-]{0,2})#")
 
 
 def read_documents(text: str, mode: str) -> list[Mapping]:
     """Parse ``text`` into documents; raise ParseError like sops's YAML store.
 
-    Only a ``#`` that can start a comment sends the text to the slower
-    go-yaml port; a ``#`` inside a word (``a#b``) cannot.
+    Only a ``#`` that can start a comment makes comments matter; a ``#``
+    inside a word (``a#b``) cannot.  Comments in common layouts are placed
+    on the fast reader's tree (:func:`read_placing_comments`); any other
+    layout goes to the slower go-yaml port, which places every comment
+    as sops does.
     """
     if "#" in text and _COMMENT_START.search(text) is not None:
-        from .comment_reader import read_with_comments  # loaded only for files with comments
+        docs = read_placing_comments(text, mode)
+        if docs is not None:
+            return docs
+        from .comment_reader import read_with_comments  # loaded only for files with unusual comments
 
         return read_with_comments(text, mode)
     return read_without_comments(text, mode)
+
+
+def read_placing_comments(text: str, mode: str) -> list[Mapping] | None:
+    """The documents of ``text`` with their comments, read by the fast reader and placed by
+    :mod:`.placement`; None when the layout of the comments needs the go-yaml port (which also
+    reports the errors of a file with comments, as go-yaml would)."""
+    from .placement import Marks, place
+
+    marks = Marks()
+    try:
+        docs = _FastReader(text, mode, marks).run()
+    except ParseError:
+        return None
+    return docs if place(text, docs, marks) else None
 
 
 def read_without_comments(text: str, mode: str) -> list[Mapping]:
@@ -107,11 +133,16 @@ _NO_KEY = object()  # a mapping frame waiting for its next key (None is a valid 
 
 
 class _FastReader:
-    """Builds documents straight from libyaml events (inputs without any ``#``)."""
+    """Builds documents straight from libyaml events (comments are not among them).
 
-    def __init__(self, text: str, mode: str) -> None:
+    With ``marks`` (a :class:`~.placement.Marks`) it also notes where each
+    item of the tree starts, for :mod:`.placement` to put comments back.
+    """
+
+    def __init__(self, text: str, mode: str, marks: Any = None) -> None:
         self.text = text
         self.mode = mode
+        self.marks = marks
         self.anchors: dict[str, Any] = {}
         #: decoded nodes go-yaml counts for an alias to each anchor (the anchored node, recursively)
         self.costs: dict[str, int] = {}
@@ -131,6 +162,8 @@ class _FastReader:
                 if cls is _ev.StreamEndEvent:
                     break
                 # DocumentStartEvent
+                if self.marks is not None and (docs or event.explicit or event.version or event.tags):
+                    self.marks.simple = False
                 docs.append(self._checked_document(get, len(docs)))
         except YAMLError as exc:
             raise yaml_error(exc) from None
@@ -213,7 +246,8 @@ class _FastReader:
                 raise root_error(index, kind_of(value))
         else:
             raise root_error(index, "seq")
-        get()  # document end
+        if get().explicit and self.marks is not None:  # document end (``...``)
+            self.marks.simple = False
         return doc
 
     def _alias(self, event: Any, budget: AliasBudget) -> Any:
@@ -261,7 +295,9 @@ class _FastReader:
         ``parents`` as tuples of the same variables (an explicit stack: any
         depth).  Nodes are counted in ``pending`` and added to the budget
         before anything reads it: an alias, an anchored collection, or the
-        count at which the budget must be checked next.
+        count at which the budget must be checked next.  With marks
+        (``rec``), every item's start, the collections and the spans of quoted
+        and block scalars are noted on the way (see :class:`~.placement.Marks`).
         """
         anchors, costs = self.anchors, self.costs
         ScalarEvent, AliasEvent = _ev.ScalarEvent, _ev.AliasEvent
@@ -278,6 +314,13 @@ class _FastReader:
         vpol = policy
         seen: set | None = set() if policy.dups else None
         anchor, start_count = start.anchor, 0
+        marks = self.marks
+        rec = marks is not None
+        if rec:
+            starts, conts, poss, spans = marks.starts, marks.conts, marks.poss, marks.spans
+            marks.open(out, start, None)
+            if anchor is not None or start.tag is not None:
+                marks.simple = False
         budget.count()
         if anchor is not None:
             start_count = budget.decoded - 1
@@ -294,6 +337,16 @@ class _FastReader:
                     pending = 0
                     budget.check()
                     room = budget.next_check - budget.decoded
+                if rec:
+                    if event.style:
+                        spans.append(event.start_mark.index)
+                        spans.append(event.end_mark.index)
+                    if event.anchor is not None or event.tag is not None:
+                        marks.simple = False
+                    if want_key or not is_map:
+                        starts.append(event.start_mark.index)
+                        conts.append(out)
+                        poss.append(len(out))
                 if want_key:
                     raw = event.value
                     quoted = bool(event.style)
@@ -325,12 +378,21 @@ class _FastReader:
                 policy = vpol
                 strict = vstrict = policy.strict
                 is_map = want_key = cls is MappingStartEvent
+                parent = out
                 out = Mapping() if is_map else []
                 append = out.append
                 seen = set() if is_map and policy.dups else None
                 key, merge, is_top = None, False, False
                 pending += 1
                 anchor = event.anchor
+                if rec:
+                    if not parents[-1][1]:  # an item of a sequence
+                        starts.append(event.start_mark.index)
+                        conts.append(parent)
+                        poss.append(len(parent))
+                    marks.open(out, event, parent)
+                    if anchor is not None or event.tag is not None:
+                        marks.simple = False
                 if anchor is not None or pending >= room:
                     budget.decoded += pending
                     pending = 0
@@ -342,6 +404,8 @@ class _FastReader:
                 continue
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 value = out
+                if rec:
+                    marks.close(event)
                 if anchor is not None:
                     budget.decoded += pending
                     pending = 0
@@ -356,6 +420,8 @@ class _FastReader:
                 strict, vstrict = policy.strict, vpol.strict
                 want_key = False  # the parent was waiting for this value
             else:  # an alias
+                if rec:
+                    marks.simple = False
                 budget.decoded += pending
                 pending = 0
                 if want_key:
