@@ -393,7 +393,6 @@ def _proxies(env: Mapping[str, str], url: str) -> dict[str, str]:
     """Proxies for ``url`` from ctx.env, as Go's ``http.ProxyFromEnvironment`` picks them."""
     import ipaddress
     import urllib.request
-
     from urllib.parse import urlsplit  # (here: the key declarations load with every encrypt)
 
     host = urlsplit(url).hostname or ""
