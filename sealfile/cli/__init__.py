@@ -13,6 +13,17 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run one command line.
+
+    The cyclic garbage collector is off for the process: a command runs once
+    and exits, the trees it builds hold no reference cycles, and on a large
+    file the collector's passes over millions of values cost a fifth of the
+    run (50 MB YAML decrypt: 23 s with it, 18 s without).  Library callers keep
+    their own collector settings: only the command line does this.
+    """
+    import gc
+
+    gc.disable()
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["--version"]:  # the one answer that needs nothing else (scripts check it at every start)
         from .. import __version__

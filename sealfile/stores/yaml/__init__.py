@@ -121,9 +121,9 @@ class YamlStore(StoreDefaults):
         """
         source = docs.source if isinstance(docs, SourcedDocs) else None
         if source is not None and self.indent >= 0:
-            text = splice_encrypted(source, docs, metadata, self.indent)
-            if text is not None:
-                return text.encode("utf-8", "surrogateescape")
+            data = splice_encrypted(source, docs, metadata, self.indent)
+            if data is not None:
+                return data
         return emit_documents(docs, self.indent, metadata)
 
     def layout_view(self, docs: list[Mapping]) -> bytes | None:

@@ -17,7 +17,7 @@ that hand over to each other.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from ...core.tree import Mapping
 from ...errors import EmitError
@@ -31,6 +31,10 @@ __all__ = ["emit_documents", "emit_value", "double_quoted"]
 _BREAK_SPLIT = re.compile("([\r\n\x85\u2028\u2029])").split
 _HAS_BREAK = re.compile("[\r\n\x85\u2028\u2029]").search
 
+#: written pieces joined and encoded at a time (see :meth:`_Emitter.run`)
+_OUT_BATCH = 8192
+_END = object()
+
 #: emitter states (go-yaml's ``yaml_emitter_state_t``)
 (ST_STREAM_START, ST_FIRST_DOC_START, ST_DOC_START, ST_DOC_CONTENT, ST_DOC_END, ST_FSEQ_FIRST,
  ST_FSEQ_TRAIL, ST_FSEQ_ITEM, ST_FMAP_FIRST_KEY, ST_FMAP_TRAIL_KEY, ST_FMAP_KEY, ST_FMAP_SIMPLE_VALUE,
@@ -41,8 +45,10 @@ _HAS_BREAK = re.compile("[\r\n\x85\u2028\u2029]").search
 class _Emitter:
     """emitterc.go's ``yaml_emitter_t``: events in, text out, one method per state."""
 
-    def __init__(self, events: list[EmitEvent], indent: int) -> None:
+    def __init__(self, events: list[EmitEvent], indent: int, more: Iterator[None] | None = None) -> None:
+        #: the events to write; with ``more``, a window the builder refills each time ``more`` is stepped
         self.events = events
+        self.more = more
         self.pos = 0
         self.best_indent = indent if 2 <= indent <= 9 else 2
         self.out: list[str] = []
@@ -67,15 +73,74 @@ class _Emitter:
         self.key_line_comment = ""
         self.scalar_style = PLAIN
 
-    def run(self) -> str:
+    def run(self) -> bytes:
+        """The text of every event, encoded.  The written pieces are joined and encoded a batch at a
+        time, and events already written are dropped before the builder adds more: a large
+        document's pieces and events never all exist at once."""
+        import io
+
         events = self.events
-        n = len(events)
-        while self.pos < n:
-            ev = events[self.pos]
-            self._analyze_event(ev)
-            self._dispatch(ev)
-            self.pos += 1
-        return "".join(self.out)
+        out = self.out
+        done = io.BytesIO()  # getvalue() hands over its buffer: no copy of a large text at the end
+        more = self.more
+        while True:
+            if more is not None and self.pos + 1 >= len(events):  # one event of lookahead (_next_is)
+                del events[:self.pos]
+                self.pos = 0
+                if next(more, _END) is _END:
+                    more = None
+                continue
+            pos = self.pos
+            if pos >= len(events):
+                break
+            ev = events[pos]
+            if (self.state == ST_BMAP_KEY and ev.typ == E_SCALAR and pos + 1 < len(events)
+                    and self._plain_pair(ev, events[pos + 1])):
+                self.pos = pos + 2
+            else:
+                self._analyze_event(ev)
+                self._dispatch(ev)
+                self.pos = pos + 1
+            if len(out) >= _OUT_BATCH:
+                done.write("".join(out).encode("utf-8", "surrogateescape"))
+                out.clear()
+        done.write("".join(out).encode("utf-8", "surrogateescape"))
+        return done.getvalue()
+
+    def _plain_pair(self, key: EmitEvent, value: EmitEvent) -> bool:
+        """Write ``key: value`` at once when both are plain scalars with no comment, tag or pending
+        comment in a block mapping (most lines of most files); False, with nothing written, otherwise.
+
+        Exactly what :meth:`_block_mapping_key` then :meth:`_block_mapping_value` do in that case:
+        the indentation of :meth:`_write_indent`, the key, ``:``, a blank and the value, and the same
+        state afterwards (every push of a state or an indent there is popped again).
+        """
+        if (value.typ != E_SCALAR or key.head or key.line or key.foot or key.tail or key.tag or value.head
+                or value.line or value.foot or value.tail or value.tag or self.flow_level or self.head_comment
+                or self.line_comment or self.foot_comment or self.tail_comment or self.key_line_comment):
+            return False
+        ka, va = key.an, value.an
+        if (key.style != PLAIN or value.style != PLAIN or not key.value or not value.value or ka is None
+                or va is None or ka.multiline or ka.nbytes > 128 or not ka.block_plain or not va.block_plain):
+            return False
+        out = self.out
+        indent = self.indent if self.indent >= 0 else 0
+        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
+            out.append("\n")
+            self.column = 0
+        if self.foot_indent == indent:
+            out.append("\n")
+            self.column = 0
+        text = key.value + ": " + value.value
+        if self.column < indent:
+            text = " " * (indent - self.column) + text
+        out.append(text)
+        self.column += len(text)
+        self.whitespace = self.indention = self.open_ended = False
+        self.foot_indent = -1
+        self.root_context = self.sequence_context = self.simple_key_context = False
+        self.mapping_context = True
+        return True
 
     # -- low level writers
     def _put(self, s: str) -> None:
@@ -571,14 +636,18 @@ def emit_documents(docs: list[Mapping], indent: int = 4, metadata: Mapping | Non
     """Documents (each with ``sops: metadata`` appended when given) as sops writes them."""
     if indent < 0:
         raise EmitError("YAML Negative indentation not accepted")
-    builder = EventBuilder()
     for doc in docs:
         if not isinstance(doc, Mapping):
             raise EmitError("a YAML document must be a mapping")
-        if metadata is not None:
-            doc = Mapping(list(doc) + [["sops", metadata]])
-        builder.document(doc)
-    return _Emitter(builder.events, indent or 4).run().encode("utf-8", "surrogateescape")
+    builder = EventBuilder()
+
+    def steps() -> Iterator[None]:
+        for doc in docs:
+            if metadata is not None:
+                doc = Mapping([*doc, ["sops", metadata]])
+            yield from builder.document_steps(doc)
+
+    return _Emitter(builder.events, indent or 4, steps()).run()
 
 
 def emit_value(node: Any, indent: int = 4) -> bytes:
@@ -588,4 +657,4 @@ def emit_value(node: Any, indent: int = 4) -> bytes:
     builder.node(node, "", "", "")
     builder.events.append(EmitEvent(E_DOC_END))
     # yaml.Marshal uses go-yaml's default indentation of 4
-    return _Emitter(builder.events, 4).run().encode("utf-8", "surrogateescape")
+    return _Emitter(builder.events, 4).run()

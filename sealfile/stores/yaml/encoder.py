@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from typing import Any, Generator
+from typing import Any, Generator, Iterator
 
 from ...core.gofmt import format_g
 from ...core.tree import Comment, Mapping, Timestamp
@@ -157,6 +157,10 @@ class Analysis:
         self.flow_plain, self.block_plain, self.single, self.block = fp, bp, sq, bl
 
 
+#: distinct scalars whose analyses an emit keeps at once
+_ANALYSES_KEPT = 16384
+
+
 def analyze(value: str, analyses: dict[str, Analysis]) -> Analysis:
     """The analysis of ``value``, made once per emit call: keys and common values repeat.
 
@@ -165,6 +169,8 @@ def analyze(value: str, analyses: dict[str, Analysis]) -> Analysis:
     """
     a = analyses.get(value)
     if a is None:
+        if len(analyses) >= _ANALYSES_KEPT:
+            analyses.clear()  # bounded: a large file's values are mostly distinct, its keys come back
         a = analyses[value] = Analysis(value)
     return a
 
@@ -278,6 +284,12 @@ def _join_comments(comments: list[str]) -> str:
 _Builder = Generator["_Builder", None, None]
 
 
+#: events a builder gathers before an emitter takes them (see :meth:`EventBuilder.document_steps`)
+BATCH = 4096
+#: what a collection's builder yields to hand over the events it has so far (not a child builder)
+_PAUSE = object()
+
+
 class EventBuilder:
     """The events go-yaml's encoder produces for the ``yaml.Node`` tree sops builds.
 
@@ -297,23 +309,37 @@ class EventBuilder:
         self.analyses: dict[str, Analysis] = {}
 
     def document(self, branch: Mapping) -> None:
+        for _ in self.document_steps(branch):
+            pass
+
+    def document_steps(self, branch: Mapping) -> Iterator[None]:
+        """Append a document's events to :attr:`events` a batch at a time, yielding after each batch,
+        so an emitter can write and drop them as they come (a large file's events never all exist)."""
         ev = self.events
         ev.append(EmitEvent(E_DOC_START))
-        self.node(branch, "", "", "")
+        yield from self.node_steps(branch, "", "", "")
         ev.append(EmitEvent(E_DOC_END))
 
     def node(self, value: Any, head: str, foot: str, tail: str) -> None:
         """The events of ``value`` and everything inside it."""
+        for _ in self.node_steps(value, head, foot, tail):
+            pass
+
+    def node_steps(self, value: Any, head: str, foot: str, tail: str) -> Iterator[None]:
+        """:meth:`node`, yielding whenever a batch of events is ready."""
         builder = self._start(value, head, foot, tail)
         if builder is None:
             return
         stack = [builder]
+        events = self.events
         while stack:
             child = next(stack[-1], None)
             if child is None:
                 stack.pop()
-            else:
+            elif child is not _PAUSE:
                 stack.append(child)
+            if len(events) >= BATCH:
+                yield
 
     def _start(self, value: Any, head: str, foot: str, tail: str) -> _Builder | None:
         """A scalar's event right away; for a collection, the generator that builds it."""
@@ -330,76 +356,63 @@ class EventBuilder:
 
     def _mapping(self, branch: Mapping, head: str, foot: str) -> _Builder:
         events = self.events
+        # the comments before the first key are the mapping's own (sops puts leading comments on the
+        # mapping node, after the ones that precede it in a parent list: store.go addCommentsHead);
+        # known before the start event goes out, as the emitter may write it at once
+        lead = _leading_comments(branch, True)
+        mapping_head = _join_comments([branch[i][0].text for i in range(lead)]) if lead else ""
         start = EmitEvent(E_MAP_START)
+        start.head = head + "\n" + mapping_head if head and mapping_head else head or mapping_head
         events.append(start)
         comments: list[str] = []
-        beginning = True
-        pending_tail = ""
-        mapping_head = ""
-        for item in branch:
+        for i in range(lead, len(branch)):
+            item = branch[i]
             key = item[0]
             if isinstance(key, Comment):
                 comments.append(key.text)
                 continue
+            if len(events) >= BATCH:
+                yield _PAUSE  # a long mapping of scalars: let the emitter take what is ready
             key_head = ""
             if comments:
-                if beginning:
-                    mapping_head = _join_comments(comments)
-                else:
-                    key_head = _join_comments(comments)
+                key_head = _join_comments(comments)
                 comments = []
-            beginning = False
             kev = scalar_event(key, self.analyses)
             kev.head = key_head
             events.append(kev)
             child = self._start(item[1], "", "", "")
             if child is not None:
                 yield child
-        if comments:
-            if beginning:
-                mapping_head = _join_comments(comments)
-            else:
-                pending_tail = _join_comments(comments)
-        # sops puts leading comments on the mapping node itself; the comments that precede it
-        # in a parent list are prepended (store.go addCommentsHead).
-        start.head = head + "\n" + mapping_head if head and mapping_head else head or mapping_head
         end = EmitEvent(E_MAP_END)
-        end.tail = pending_tail
+        end.tail = _join_comments(comments) if comments else ""
         end.foot = foot
         events.append(end)
 
     def _sequence(self, items: list, head: str, foot: str) -> _Builder:
         events = self.events
+        lead = _leading_comments(items, False)
+        seq_head = _join_comments([items[i].text for i in range(lead)]) if lead else ""
         start = EmitEvent(E_SEQ_START)
+        start.head = head + "\n" + seq_head if head and seq_head else head or seq_head
         events.append(start)
         comments: list[str] = []
-        beginning = True
-        seq_head = ""
         pending: tuple[Any, str] | None = None  # an item waits until its foot comment is known
-        for item in items:
+        for i in range(lead, len(items)):
+            item = items[i]
             if isinstance(item, Comment):
                 comments.append(item.text)
                 continue
+            if len(events) >= BATCH:
+                yield _PAUSE
             item_head = ""
             if comments:
-                if beginning:
-                    seq_head = _join_comments(comments)
-                else:
-                    item_head = _join_comments(comments)
+                item_head = _join_comments(comments)
                 comments = []
-            beginning = False
             if pending is not None:
                 child = self._start(pending[0], pending[1], "", "")
                 if child is not None:
                     yield child
             pending = (item, item_head)
-        if comments and beginning:
-            seq_head = _join_comments(comments)
-            comments = []
-        if head and seq_head:
-            start.head = head + "\n" + seq_head
-        else:
-            start.head = head or seq_head
         if pending is not None:
             child = self._start(pending[0], pending[1], _join_comments(comments) if comments else "", "")
             if child is not None:
@@ -407,4 +420,14 @@ class EventBuilder:
         end = EmitEvent(E_SEQ_END)
         end.foot = foot
         events.append(end)
+
+
+def _leading_comments(items: list, is_map: bool) -> int:
+    """How many comment items open a mapping's (``[key, value]``) or a list's items."""
+    n = 0
+    for item in items:
+        if not isinstance(item[0] if is_map else item, Comment):
+            break
+        n += 1
+    return n
 

@@ -32,7 +32,7 @@ before.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from ...core.tree import Comment, Mapping
 from .emitter import emit_documents
@@ -53,10 +53,12 @@ class _Cannot(Exception):
     """This change cannot be spliced: the caller falls back to the emitter."""
 
 
-def splice_encrypted(sm: SourceMap, docs: list[Mapping], metadata: Mapping | None, indent: int) -> str | None:
-    """The text of ``sm`` with ``docs``' changes (and ``metadata`` in every document) spliced in."""
+def splice_encrypted(sm: SourceMap, docs: list[Mapping], metadata: Mapping | None, indent: int) -> bytes | None:
+    """The text of ``sm`` with ``docs``' changes (and ``metadata`` in every document) spliced in, encoded."""
     try:
-        return _Splicer(sm, docs, indent, view=False).run(metadata)
+        splicer = _Splicer(sm, docs, indent, view=False)
+        splicer.run(metadata)
+        return splicer.build_bytes()
     except _Cannot:
         return None
 
@@ -64,7 +66,9 @@ def splice_encrypted(sm: SourceMap, docs: list[Mapping], metadata: Mapping | Non
 def render_view(sm: SourceMap, docs: list[Mapping], indent: int) -> str | None:
     """The decrypted ``docs`` in the layout of their encrypted text ``sm`` (without the ``sops`` block)."""
     try:
-        return _Splicer(sm, docs, indent, view=True).run(None)
+        splicer = _Splicer(sm, docs, indent, view=True)
+        splicer.run(None)
+        return splicer.build()
     except _Cannot:
         return None
 
@@ -103,7 +107,8 @@ class _Splicer:
 
     # --- the whole text ------------------------------------------------------------------------
 
-    def run(self, metadata: Mapping | None) -> str:
+    def run(self, metadata: Mapping | None) -> None:
+        """Note the edits that turn the text into the documents' (:meth:`build` applies them)."""
         sm, text, edits = self.sm, self.text, self.edits
         if len(sm.docs) != len(self.docs):
             raise _Cannot()
@@ -125,25 +130,40 @@ class _Splicer:
                 at = span.end
                 lead = "\n" if at > 0 and text[at - 1] != "\n" else ""
                 edits.append((at, at, lead + " " * column + _indented(meta_text, column) + "\n"))
-        return self.build()
 
     def build(self) -> str:
+        """The edited text."""
+        return "".join(self._pieces())
+
+    def build_bytes(self) -> bytes:
+        """The edited text, encoded a batch of pieces at a time into one growing buffer: a large
+        file's pieces, its text and its encoding never all exist at once."""
+        import io
+
+        out = io.BytesIO()
+        batch: list[str] = []
+        for piece in self._pieces():
+            batch.append(piece)
+            if len(batch) >= 8192:
+                out.write("".join(batch).encode("utf-8", "surrogateescape"))
+                batch.clear()
+        out.write("".join(batch).encode("utf-8", "surrogateescape"))
+        return out.getvalue()
+
+    def _pieces(self) -> Iterator[str]:
         text = self.text
         edits = self.edits
         edits.sort(key=lambda e: (e[0], e[1]))
-        pieces: list[str] = []
-        append = pieces.append
         pos = 0
         for s, e, new in edits:
             if s < pos:
                 if e <= pos and s != e:
                     continue  # inside a range already removed (an inline comment of an unset key)
                 raise _Cannot()
-            append(text[pos:s])
-            append(new)
+            yield text[pos:s]
+            yield new
             pos = e
-        append(text[pos:])
-        return "".join(pieces)
+        yield text[pos:]
 
     # --- containers ----------------------------------------------------------------------------
 
