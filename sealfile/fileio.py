@@ -82,8 +82,6 @@ def check_writable(path: str) -> None:
     read-only filesystems and immutable files exactly as the write will); a new
     file needs a directory that accepts new files.  Nothing is changed.
     """
-    import tempfile  # only when a file is written
-
     target = os.path.realpath(path)
     try:
         st = os.stat(target)
@@ -91,6 +89,8 @@ def check_writable(path: str) -> None:
         directory = os.path.dirname(target) or "."
         if not os.path.isdir(directory):
             raise WriteError(f"cannot create the file: directory {directory} does not exist", path=path) from None
+        import tempfile  # only to probe a directory for a new file
+
         try:
             fd, probe = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}{TEMP_MARKER}probe-")
         except OSError as exc:
@@ -221,13 +221,13 @@ def _open_temp(directory: str, base: str, mode: int, anonymous: bool) -> tuple[i
     Returns (-1, None) when the directory refuses new files and
     (``_UNSUPPORTED``, None) when unnamed files are not available here.
     """
-    import tempfile  # only when a file is written
-
     try:
         if anonymous:
             if not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"):
                 return _UNSUPPORTED, None
             return os.open(directory, os.O_TMPFILE | os.O_WRONLY, mode & 0o777), None
+        import tempfile  # only where the filesystem has no unnamed files
+
         fd, name = tempfile.mkstemp(dir=directory, prefix=_temp_prefix(base), suffix=".tmp")
         return fd, name
     except OSError as exc:
