@@ -27,6 +27,9 @@ IV_SIZE = 32
 TAG_SIZE = 16
 _HEAD = "ENC[AES256_GCM,data:"
 _TOKEN = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.S)
+#: the shape every well-formed token has (no comma inside a field, nothing after ``]``): matched without
+#: the backtracking of sops's greedy pattern above, with the same groups; anything else goes to that one
+_PLAIN_TOKEN = re.compile(r"ENC\[AES256_GCM,data:([^,]+),iv:([^,]+),tag:([^,]+),type:([^,\]]+)\]\Z")
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -247,7 +250,7 @@ class Cipher:
         """
         if token.__class__ is not str or not token.startswith(_HEAD):
             return None
-        m = _TOKEN.match(token)
+        m = _PLAIN_TOKEN.match(token) or _TOKEN.match(token)
         if m is None:
             return None
         data_s, iv_s, tag_s, type_tag = m.groups()

@@ -120,3 +120,21 @@ def test_data_key_repr_is_redacted():
     key = DataKey.generate()
     assert key.raw.hex() not in repr(key)
     assert "redacted" in repr(key)
+
+
+def test_the_quick_token_pattern_reads_every_token_as_sops_pattern_does():
+    """``_PLAIN_TOKEN`` (no backtracking) must give the groups of sops's greedy pattern, or no match, for any
+    text, including fields with commas, ``]`` and ``:`` and text after the closing bracket."""
+    import random
+
+    from sealfile.core import cipher
+
+    rnd = random.Random(20261202)
+    alphabet = "ABCab019+/=,:]ENC[ivtagtypedata_ \n"
+    for _ in range(50_000):
+        fields = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6))) for _ in range(5)]
+        token = (f"ENC[AES256_GCM,data:{fields[0]},iv:{fields[1]},tag:{fields[2]},type:{fields[3]}]"
+                 + (fields[4] if rnd.random() < 0.3 else ""))
+        quick = cipher._PLAIN_TOKEN.match(token) or cipher._TOKEN.match(token)
+        exact = cipher._TOKEN.match(token)
+        assert (quick and quick.groups()) == (exact and exact.groups()), token
