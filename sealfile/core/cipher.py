@@ -159,6 +159,10 @@ class Cipher:
         self._key = data_key
         self._aead = AESGCM(data_key.raw)
         self._stash: dict[tuple[str, str, bytes], bytes] = {}
+        #: fresh random IVs drawn a batch at a time (one getrandom call per 256 values, not per value;
+        #: IVs are public, so holding the next few is no exposure)
+        self._ivs = b""
+        self._iv_at = 0
         #: whether decrypted values' IVs are noted for writing back (not needed just to read a file)
         self.remember_ivs = remember_ivs
 
@@ -225,7 +229,11 @@ class Cipher:
         common case (a value under 2 GiB) is written flat: :meth:`iv_for` and :meth:`_seal` inlined."""
         iv = self._stash.get((aad, type_tag, plaintext)) if self._stash else None
         if iv is None:
-            iv = os.urandom(IV_SIZE)
+            at = self._iv_at
+            if at >= len(self._ivs):
+                self._ivs, at = os.urandom(IV_SIZE * 256), 0
+            iv = self._ivs[at:at + IV_SIZE]
+            self._iv_at = at + IV_SIZE
         if len(plaintext) <= _ONE_SHOT_LIMIT:
             sealed = self._aead.encrypt(iv, plaintext, aad.encode("utf-8", "surrogateescape"))
             data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]

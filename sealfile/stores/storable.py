@@ -47,17 +47,23 @@ def flat_values(doc: Mapping, fmt: str, prefix: tuple[str, ...] = ()) -> None:
         if what is not None:
             raise EmitError(f"{format_path((*prefix, key))}: {fmt} cannot hold {what}, only strings, numbers "
                             "and booleans")
-        if fmt == "dotenv":
-            _dotenv_entry(key, value, prefix)
+        # dotenv: checked inline, as this runs for every entry of every dotenv file (the key path is
+        # formatted only for a message)
+        if fmt == "dotenv" and (key.__class__ is not str or "=" in key or "\n" in key or key[:1] == "#"
+                                or value.__class__ is str and "\\n" in value and not value.startswith(_TOKEN_HEAD)):
+            _dotenv_refusal(key, value, prefix)
 
 
-def _dotenv_entry(key: Any, value: Any, prefix: tuple[str, ...]) -> None:
-    """(The key path is formatted only for a message: this runs for every entry of every dotenv file.)"""
+_TOKEN_HEAD = "ENC[AES256_GCM,"
+
+
+def _dotenv_refusal(key: Any, value: Any, prefix: tuple[str, ...]) -> None:
+    """The entry's problem, if it has one (the inline test above may also stop at str subclasses)."""
     if not isinstance(key, str) or "=" in key or "\n" in key or key.startswith("#"):
         raise EmitError(f"{format_path((*prefix, key))}: a dotenv key cannot contain '=' or a line break, or start with '#'")
-    if isinstance(value, str) and not value.startswith("ENC[AES256_GCM,") and "\\n" in value:
-        raise EmitError(f"{format_path((*prefix, key))}: an unencrypted dotenv value cannot contain the two characters \\n "
-                        "(they read back as a line break)")
+    if isinstance(value, str) and not value.startswith(_TOKEN_HEAD) and "\\n" in value:
+        raise EmitError(f"{format_path((*prefix, key))}: an unencrypted dotenv value cannot contain the two "
+                        "characters \\n (they read back as a line break)")
 
 
 def unique_top_keys(doc: Mapping, fmt: str) -> None:
