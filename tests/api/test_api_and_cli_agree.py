@@ -1,4 +1,5 @@
-"""The Python API and the command line give the same result for the same input and config, command by command.
+"""The Python API and the command line give the same result for the same input and config, command by command
+(the file commands, the repository tools and the git workflow).
 
 Each test runs one command both ways in the same directory, under a config
 with creation rules and ``stores: {yaml: {indent: 2}, json: {indent: 3}}``
@@ -196,3 +197,114 @@ def test_keygen(world):
     _cli(["keygen", "-o", "cli-key.txt"], env, workdir)
     ours, theirs = (workdir / "api-key.txt").read_bytes(), (workdir / "cli-key.txt").read_bytes()
     assert mask(ours) == mask(theirs) and recipient.encode() in ours
+
+
+# --- the repository tools and the git workflow -------------------------------------------------------
+
+def _guarded_tree(workdir: Path, key_recipient: str) -> None:
+    """A config whose rule covers secrets/, an encrypted file there, a plain one that should not be, and a token."""
+    (workdir / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: ^secrets/\n    age: {key_recipient}\n    rotation: {{max_age: 90d}}\n"
+        "stores:\n  yaml:\n    indent: 2\n")
+    (workdir / "secrets").mkdir()
+    (workdir / "secrets" / "ok.yaml").write_text("db:\n    password: hunter2\n")
+    sealfile.encrypt_file(workdir / "secrets" / "ok.yaml", in_place=True)
+    (workdir / "secrets" / "plain.yaml").write_text("db:\n    password: not-encrypted-1\n")
+    (workdir / "app.env").write_text("AWS_ACCESS_KEY_ID=AKIA" + "Q" * 16 + "\n")
+
+
+def test_check(world):
+    workdir, env, key, _ = world
+    _guarded_tree(workdir, key.recipient)
+    paths = ["secrets/ok.yaml", "secrets/plain.yaml", "app.env"]
+    report = sealfile.check(paths)
+    out = run_sealfile(["check", "--format", "json", *paths], env, cwd=workdir)
+    assert out.returncode == 1  # findings
+    printed = json.loads(out.stdout)
+    ours = [(f.file, f.line, f.rule, f.severity) for f in report.findings]
+    assert ours and ours == [(f["file"], f["line"], f["rule"], f["severity"]) for f in printed["findings"]]
+    assert printed["files"] == report.files == 3
+
+
+def test_verify(world):
+    workdir, env, *_ = world
+    api_file, cli_file = _pair(workdir, "yaml")
+    damaged = workdir / "damaged.yaml"
+    damaged.write_text(re.sub(r"mac: ENC\[AES256_GCM,data:.", "mac: ENC[AES256_GCM,data:A", api_file.read_text()))
+    verdicts = sealfile.verify([api_file.name, damaged.name])
+    out = run_sealfile(["verify", api_file.name, damaged.name], env, cwd=workdir)
+    lines = out.stdout.decode().splitlines()
+    assert [v.ok for v in verdicts] == [True, False]
+    assert lines[0] == f"{api_file.name}: OK" and lines[1] == f"{damaged.name}: FAILED: {verdicts[1].error.message}"
+    assert out.returncode != 0
+
+
+def test_access(world):
+    workdir, env, key, other = world
+    api_file, _ = _pair(workdir, "yaml")
+    sealfile.add_group(api_file, [("age", other.recipient)], in_place=True)
+    items = sealfile.access([api_file.name])
+    printed = json.loads(_cli(["access", "--format", "json", api_file.name], env, workdir))
+    ours = [(item.file, g.key_type, g.recipient, list(g.groups), g.alone) for item in items for g in item.grants]
+    assert ours == [(r["file"], r["key_type"], r["recipient"], r["groups"], r["alone"]) for r in printed]
+    assert {r["recipient"] for r in printed} == {key.recipient, other.recipient}
+
+
+def test_config_explain_and_validate(world):
+    workdir, env, key, _ = world
+    _guarded_tree(workdir, key.recipient)
+    info = sealfile.explain("secrets/new.yaml")
+    text = _cli(["config", "explain", "secrets/new.yaml"], env, workdir).decode()
+    assert f"config: {info.config}" in text and "rule 0: MATCH" in text and key.recipient in text
+    (workdir / "bad.yaml").write_text("creation_rules:\n  - path_regx: x\n    age: nope\n")
+    problems = sealfile.validate_config(str(workdir / "bad.yaml"))
+    out = run_sealfile(["config", "validate", "bad.yaml"], env, cwd=workdir)
+    assert out.returncode == 1 and problems
+    assert out.stdout.decode().count("\n") == len(problems) + 1  # one line per problem, then the count
+
+
+def test_diff(world):
+    workdir, env, *_ = world
+    api_file, cli_file = _pair(workdir, "yaml")
+    sealfile.set_value(cli_file, '["db"]["password"]', '"s3cret-new"')
+    sealfile.set_value(cli_file, '["added"]', '"also-new"')
+    changes = sealfile.git_tools().diff(api_file.name, cli_file.name)
+    printed = _cli(["diff", api_file.name, cli_file.name], env, workdir).decode()
+    assert changes.changed == ['["db"]["password"]'] and changes.added == ['["added"]']
+    assert printed.splitlines()[2:] == changes.lines()
+    assert not any(value in printed for value in ("hunter2", "s3cret-new", "also-new"))
+
+
+def test_encrypt_reuse(world):
+    workdir, env, *_ = world
+    api_file, _ = _pair(workdir, "yaml")
+    plain = workdir / "next.yaml"
+    plain.write_text(PLAIN["yaml"][1].replace("hunter2", "hunter3"))
+    ours = sealfile.encrypt_reusing(plain, api_file)
+    theirs = _cli(["encrypt", "--reuse", api_file.name, plain.name], env, workdir)
+    assert mask(ours) == mask(theirs)
+    # every value but the changed one keeps OLD's token, both ways
+    old_tokens = set(re.findall(rb"ENC\[AES256_GCM,data:[^\]]*\]", api_file.read_bytes()))
+    for out in (ours, theirs):
+        kept = set(re.findall(rb"ENC\[AES256_GCM,data:[^\]]*\]", out)) & old_tokens
+        assert len(kept) == len(old_tokens) - 2  # the password and the MAC are new
+
+
+def test_log(world):
+    import subprocess
+
+    workdir, env, *_ = world
+    api_file, _ = _pair(workdir, "yaml")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=workdir, env=env, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=A", "-c", "user.email=a@example.invalid", "add", api_file.name)
+    git("-c", "user.name=A", "-c", "user.email=a@example.invalid", "commit", "-q", "-m", "first")
+    sealfile.set_value(api_file, '["db"]["password"]', '"s3cret-new"')
+    git("-c", "user.name=A", "-c", "user.email=a@example.invalid", "commit", "-q", "-am", "second")
+    ours = json.loads(sealfile.git_tools().log(api_file.name, "json"))
+    theirs = json.loads(_cli(["log", "--format", "json", api_file.name], env, workdir))
+    assert ours == theirs and [e["subject"] for e in ours] == ["second", "first"]
+    assert ours[0]["changed"] == ['["db"]["password"]']
