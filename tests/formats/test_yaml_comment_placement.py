@@ -413,8 +413,8 @@ def test_read_documents_uses_the_fast_path_for_the_benchmark_layout(monkeypatch:
     calls: list[str] = []
     real = yaml_reader.read_placing_comments
 
-    def spy(t: str, mode: str) -> Any:
-        result = real(t, mode)
+    def spy(t: str, mode: str, data: bytes | None = None) -> Any:
+        result = real(t, mode, data)
         calls.append("fast" if result is not None else "declined")
         return result
 

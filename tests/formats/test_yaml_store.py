@@ -16,6 +16,7 @@ import pytest
 from sealfile.errors import ExitCode, MetadataNotFound, ParseError
 from sealfile.stores.yaml import YamlStore
 from sealfile.core.tree import Comment, Mapping, Timestamp
+from sealfile.stores.yaml.reader import PLAIN, read_documents
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "vectors"
 
@@ -615,3 +616,23 @@ def test_ten_thousand_values_load_and_dump_quickly(comments: bool) -> None:
     assert sum(len(section) for key, section in docs[0] if not isinstance(key, Comment)) >= 10000
     assert out.count(b"\n") >= 10100
     assert elapsed < 3.0  # ~0.1 s (~0.3 s with comments) here; sops itself needs ~0.4 s
+
+
+def test_libyaml_reads_the_files_bytes_and_positions_still_hold():
+    """The store hands libyaml the file's UTF-8 bytes (no copy of the text) when they have no BOM; positions
+    are counted in characters either way, so non-ASCII text reads, places comments and splices the same."""
+    from sealfile.stores.yaml.reader import parser_source
+
+    text = "# été\nclé: valeur  # commentaire\nliste:\n    - ünï  # c\n"
+    data = text.encode()
+    assert parser_source(text, data) is data
+    assert parser_source(text, b"\xef\xbb\xbf" + data) is text  # a BOM: the decoded text
+    assert parser_source(text, None) is text
+    store = YamlStore()
+    from_bytes = store.load_plain(data, layout=True)
+    assert _shape_of(from_bytes) == _shape_of(read_documents(text, PLAIN))
+    assert from_bytes.source is not None and from_bytes.source.text == text
+
+
+def _shape_of(docs):
+    return [[(repr(k), repr(v)) for k, v in doc] for doc in docs]

@@ -78,10 +78,10 @@ class YamlStore(StoreDefaults):
         if not data:
             return []
         text = decode_text(data)
-        docs = read_documents(text, PLAIN)
+        docs = read_documents(text, PLAIN, data)
         if not docs:
             raise ParseError("yaml: the input holds no YAML document (EOF)")
-        return attach(text, docs) if layout and self.keep_layout else docs
+        return attach(text, docs, data) if layout and self.keep_layout else docs
 
     def load_encrypted(self, data: bytes, layout: bool = False) -> tuple[list[Mapping], Mapping]:
         """Documents without their ``sops`` keys, and the first document's ``sops`` mapping.
@@ -92,7 +92,7 @@ class YamlStore(StoreDefaults):
         """
         text = decode_text(data) if data else ""
         try:
-            docs = read_documents(text, ENCRYPTED) if data else []
+            docs = read_documents(text, ENCRYPTED, data) if data else []
         except ExcessiveAliasing as exc:
             raise ExcessiveAliasing(f"Error unmarshalling input yaml: {exc.message}") from None
         except ParseError as exc:
@@ -103,7 +103,7 @@ class YamlStore(StoreDefaults):
                 raise MetadataNotFound("sops metadata not found")
             raise MetadataError("Error unmarshalling input yaml: the sops metadata is not a mapping")
         if layout and self.keep_layout:
-            docs = attach(text, docs)  # before the sops keys go: the map knows where they were
+            docs = attach(text, docs, data)  # before the sops keys go: the map knows where they were
         for doc in docs:
             doc[:] = [item for item in doc if not (isinstance(item[0], str) and item[0] == SOPS_KEY)]
         return docs, _strip_comments(metadata)

@@ -90,8 +90,22 @@ def copy_tree(node: Any) -> Any:
 _COMMENT_START = re.compile(r"(?:^|[ \t\r\n\x85\u2028\u2029'\"\[\]{},:]|[|>][0-9+-]{0,2})#")
 
 
-def read_documents(text: str, mode: str) -> list[Mapping]:
+def parser_source(text: str, data: bytes | None) -> str | bytes:
+    """What libyaml is given for ``text``: the file's own bytes ``data`` when they are its BOM-less UTF-8.
+
+    libyaml reads bytes where they are, while a str is first encoded into a
+    copy as large as the file (200 MB for a 50 MB YAML file once encrypted);
+    its marks count characters either way, so positions in ``text`` hold.
+    """
+    if data is not None and data[:3] != b"\xef\xbb\xbf" and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        return data
+    return text
+
+
+def read_documents(text: str, mode: str, data: bytes | None = None) -> list[Mapping]:
     """Parse ``text`` into documents; raise ParseError like sops's YAML store.
+
+    ``data``: the bytes ``text`` was decoded from (see :func:`parser_source`).
 
     Only a ``#`` that can start a comment makes comments matter; a ``#``
     inside a word (``a#b``) cannot.  Comments in common layouts are placed
@@ -100,16 +114,16 @@ def read_documents(text: str, mode: str) -> list[Mapping]:
     as sops does.
     """
     if "#" in text and _COMMENT_START.search(text) is not None:
-        docs = read_placing_comments(text, mode)
+        docs = read_placing_comments(text, mode, data)
         if docs is not None:
             return docs
         from .comment_reader import read_with_comments  # loaded only for files with unusual comments
 
         return read_with_comments(text, mode)
-    return read_without_comments(text, mode)
+    return read_without_comments(text, mode, data)
 
 
-def read_placing_comments(text: str, mode: str) -> list[Mapping] | None:
+def read_placing_comments(text: str, mode: str, data: bytes | None = None) -> list[Mapping] | None:
     """The documents of ``text`` with their comments, read by the fast reader and placed by
     :mod:`.placement`; None when the layout of the comments needs the go-yaml port (which also
     reports the errors of a file with comments, as go-yaml would)."""
@@ -117,15 +131,15 @@ def read_placing_comments(text: str, mode: str) -> list[Mapping] | None:
 
     marks = Marks()
     try:
-        docs = _FastReader(text, mode, marks).run()
+        docs = _FastReader(text, mode, marks, data).run()
     except ParseError:
         return None
     return docs if place(text, docs, marks) else None
 
 
-def read_without_comments(text: str, mode: str) -> list[Mapping]:
+def read_without_comments(text: str, mode: str, data: bytes | None = None) -> list[Mapping]:
     """The documents of ``text`` read from libyaml's events, any comment in it dropped."""
-    return _FastReader(text, mode).run()
+    return _FastReader(text, mode, None, data).run()
 
 
 _PENDING = object()
@@ -139,8 +153,10 @@ class _FastReader:
     item of the tree starts, for :mod:`.placement` to put comments back.
     """
 
-    def __init__(self, text: str, mode: str, marks: Any = None) -> None:
+    def __init__(self, text: str, mode: str, marks: Any = None, data: bytes | None = None) -> None:
         self.text = text
+        #: what libyaml reads (the file's bytes where they can stand for ``text``)
+        self.source = parser_source(text, data)
         self.mode = mode
         self.marks = marks
         self.anchors: dict[str, Any] = {}
@@ -151,7 +167,7 @@ class _FastReader:
         self.stream_failed = False
 
     def run(self) -> list[Mapping]:
-        parser = CParser(self.text)
+        parser = CParser(self.source)
         docs: list[Mapping] = []
         try:
             get = parser.get_event
@@ -192,7 +208,7 @@ class _FastReader:
         """Read the stream up to the end of document ``index`` as go-yaml's node builder does,
         raising what it refuses: syntax errors, aliases to anchors not defined yet (an anchor is
         defined from the start of its node), nesting past go-yaml's limits."""
-        parser = CParser(self.text)
+        parser = CParser(self.source)
         known: set[str] = set()
         depth = documents = 0
         try:

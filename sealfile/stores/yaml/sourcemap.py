@@ -29,6 +29,7 @@ from ruamel.yaml.cyaml import CParser
 from ruamel.yaml.error import YAMLError
 
 from ...core.tree import Comment, Mapping
+from .reader import parser_source
 
 __all__ = ["SourceMap", "SourcedDocs", "Record", "DocSpan", "record", "attach",
            "PLAIN", "SINGLE", "DOUBLE", "LITERAL", "FOLDED", "CONTAINER", "COMMENT"]
@@ -128,22 +129,24 @@ class _Unmappable(Exception):
 _REPLAY_ERRORS = (_Unmappable, YAMLError, IndexError, KeyError, AttributeError, TypeError, AssertionError)
 
 
-def attach(text: str, docs: list[Mapping]) -> SourcedDocs:
-    """``docs`` as :class:`SourcedDocs`, with the source map of ``text`` when it can be made."""
-    return SourcedDocs(docs, record(text, docs))
+def attach(text: str, docs: list[Mapping], data: bytes | None = None) -> SourcedDocs:
+    """``docs`` as :class:`SourcedDocs`, with the source map of ``text`` when it can be made (``data``: the
+    bytes ``text`` was decoded from, which libyaml can read without a copy)."""
+    return SourcedDocs(docs, record(text, docs, data))
 
 
-def record(text: str, docs: list[Mapping]) -> SourceMap | None:
+def record(text: str, docs: list[Mapping], data: bytes | None = None) -> SourceMap | None:
     """The source map of ``text``, whose documents a reader read as ``docs``; None if unmappable."""
     try:
-        return _Recorder(text, docs).run()
+        return _Recorder(text, docs, data).run()
     except _REPLAY_ERRORS:
         return None
 
 
 class _Recorder:
-    def __init__(self, text: str, docs: list[Mapping]) -> None:
+    def __init__(self, text: str, docs: list[Mapping], data: bytes | None = None) -> None:
         self.text = text
+        self.source = parser_source(text, data)
         self.docs = docs
         self.sm = SourceMap(text)
         self.tree_comments: list[Comment] = []
@@ -175,7 +178,7 @@ class _Recorder:
         docs = self.docs
         kind, vstart, vend, kstart = sm.kind, sm.vstart, sm.vend, sm.kstart
         tree_comments = self.tree_comments
-        parser = CParser(text)
+        parser = CParser(self.source)
         try:
             get = parser.get_event
             get()  # stream start
