@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import sealfile
-from sealfile import api
 from sealfile.core import cipher, payload, sopsfile
 from sealfile.core.cipher import AUTH_FAILED, Cipher, DataKey
 from sealfile.errors import DecryptError, MacMismatch, SealfileError
