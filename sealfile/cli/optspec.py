@@ -14,7 +14,7 @@ from ..records import record
 
 __all__ = ["Spec", "IN_PLACE", "OUTPUT", "INPUT_TYPE", "OUTPUT_TYPE", "FILENAME_OVERRIDE", "CONFIG", "INDENT",
            "EXTRACT", "IGNORE_MAC", "DECRYPTION_ORDER", "DECRYPT", "IO", "SELECTORS", "MAC_ONLY_ENCRYPTED",
-           "SHAMIR_THRESHOLD", "REUSE", "key_flags", "key_flag_options", "encrypt_specs"]
+           "SHAMIR_THRESHOLD", "REUSE", "SELECTOR_NAMES", "param_name", "key_flags", "key_flag_options", "encrypt_specs"]
 
 
 @record(frozen=True)
@@ -55,10 +55,11 @@ DECRYPT = (IN_PLACE, OUTPUT, INPUT_TYPE, OUTPUT_TYPE, FILENAME_OVERRIDE, CONFIG,
 #: the file and format options every command that writes a file takes
 IO = (IN_PLACE, OUTPUT, INPUT_TYPE, OUTPUT_TYPE, FILENAME_OVERRIDE, CONFIG, INDENT)
 
-#: sops's six selector options (what a new file encrypts), then the MAC mode
+#: sops's six selector options (what a new file encrypts), as parameter names
+SELECTOR_NAMES = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
+                  "unencrypted_comment_regex", "encrypted_comment_regex")
 SELECTORS = tuple(Spec(("--" + name.replace("_", "-"),), name, "text", f"Set {name} for this file.", "S")
-                  for name in ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
-                               "unencrypted_comment_regex", "encrypted_comment_regex"))
+                  for name in SELECTOR_NAMES)
 MAC_ONLY_ENCRYPTED = Spec(("--mac-only-encrypted",), "mac_only_encrypted", "maybe", "MAC only the encrypted values.")
 SHAMIR_THRESHOLD = Spec(("--shamir-secret-sharing-threshold",), "shamir_threshold", "count",
                         "Number of key groups needed to decrypt.")
@@ -66,11 +67,16 @@ REUSE = Spec(("--reuse",), "reuse", "text", "Encrypt FILE as the next version of
              "key and recipients, and OLD's exact ciphertext for every value whose path and plaintext match.", "OLD")
 
 
+def param_name(prefix: str, kt: Any) -> str:
+    """The parameter a key type's flag fills: ``key_age`` for ``--age``, ``add_hc_vault_transit`` ..."""
+    return f"{prefix}{kt.flag.replace('-', '_')}" if kt.flag else ""
+
+
 def key_flags(key_types: Any) -> tuple[Spec, ...]:
     """``--age``/``-a``, ``--pgp``/``-p`` ...: the one key group of a new file, with their recipients
     variables, from ``key_types``' declarations (see :class:`~sealfile.keys.base.KeyType`)."""
     return tuple(Spec((f"--{kt.flag}", *([kt.flag_short] if kt.flag_short else [])),
-                      f"key_{kt.flag.replace('-', '_')}", "text", kt.flag_help, "KEYS", kt.recipients_env)
+                      param_name("key_", kt), "text", kt.flag_help, "KEYS", kt.recipients_env)
                  for kt in key_types if kt.flag)
 
 

@@ -8,14 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NoFileSpecified, SealfileError
+from .optspec import SELECTOR_NAMES, param_name
 
 if TYPE_CHECKING:
     from .. import api
-
-#: sops's six selector options, as parameter names
-SELECTOR_NAMES = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
-                  "unencrypted_comment_regex", "encrypted_comment_regex")
-
 
 def env_names(name: str) -> list[str]:
     """``SEALFILE_NAME`` then ``SOPS_NAME``: the SEALFILE_ one wins when both are set."""
@@ -31,10 +27,6 @@ def api_module() -> Any:
 
 def flagged_key_types() -> list[Any]:
     return [kt for kt in api_module().key_types() if kt.flag]
-
-
-def param_name(prefix: str, kt: Any) -> str:
-    return f"{prefix}{kt.flag.replace('-', '_')}" if kt.flag else ""
 
 
 def _split(value: Any) -> list[str]:
