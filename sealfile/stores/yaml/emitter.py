@@ -17,7 +17,8 @@ that hand over to each other.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+import io
+from typing import Any, Iterable, Iterator
 
 from ...core.tree import Mapping
 from ...errors import EmitError
@@ -25,13 +26,13 @@ from .encoder import (BREAKS, DOUBLE, E_DOC_END, E_DOC_START, E_MAP_END, E_MAP_S
                       E_SEQ_START, E_STREAM_END, PLAIN, SINGLE, EmitEvent, EventBuilder, printable,
                       select_style)
 
-__all__ = ["emit_documents", "emit_value", "double_quoted"]
+__all__ = ["emit_documents", "emit_value", "double_quoted", "encode_pieces", "encode_all"]
 
 #: a comment cut into runs of characters and single line breaks (each break its own run)
 _BREAK_SPLIT = re.compile("([\r\n\x85\u2028\u2029])").split
 _HAS_BREAK = re.compile("[\r\n\x85\u2028\u2029]").search
 
-#: written pieces joined and encoded at a time (see :meth:`_Emitter.run`)
+#: written pieces joined and encoded at a time (see :func:`encode_pieces`)
 _OUT_BATCH = 8192
 _END = object()
 
@@ -40,6 +41,29 @@ _END = object()
  ST_FSEQ_TRAIL, ST_FSEQ_ITEM, ST_FMAP_FIRST_KEY, ST_FMAP_TRAIL_KEY, ST_FMAP_KEY, ST_FMAP_SIMPLE_VALUE,
  ST_FMAP_VALUE, ST_BSEQ_FIRST, ST_BSEQ_ITEM, ST_BMAP_FIRST_KEY, ST_BMAP_KEY, ST_BMAP_SIMPLE_VALUE,
  ST_BMAP_VALUE, ST_END) = range(20)
+
+
+def encode_pieces(pieces: list[str], sink: io.BytesIO) -> None:
+    """Join ``pieces``, encode them onto ``sink`` and empty the list.
+
+    Large outputs are built from small text pieces; encoding them a batch at a
+    time into one buffer (whose ``getvalue()`` hands the buffer over) means a
+    file's pieces, its text and its bytes never all exist at once.
+    """
+    sink.write("".join(pieces).encode("utf-8", "surrogateescape"))
+    pieces.clear()
+
+
+def encode_all(pieces: Iterable[str]) -> bytes:
+    """The encoded concatenation of ``pieces``, built as :func:`encode_pieces` says."""
+    sink = io.BytesIO()
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= _OUT_BATCH:
+            encode_pieces(batch, sink)
+    encode_pieces(batch, sink)
+    return sink.getvalue()
 
 
 class _Emitter:
@@ -77,11 +101,9 @@ class _Emitter:
         """The text of every event, encoded.  The written pieces are joined and encoded a batch at a
         time, and events already written are dropped before the builder adds more: a large
         document's pieces and events never all exist at once."""
-        import io
-
         events = self.events
         out = self.out
-        done = io.BytesIO()  # getvalue() hands over its buffer: no copy of a large text at the end
+        done = io.BytesIO()
         more = self.more
         while True:
             if more is not None and self.pos + 1 >= len(events):  # one event of lookahead (_next_is)
@@ -102,9 +124,8 @@ class _Emitter:
                 self._dispatch(ev)
                 self.pos = pos + 1
             if len(out) >= _OUT_BATCH:
-                done.write("".join(out).encode("utf-8", "surrogateescape"))
-                out.clear()
-        done.write("".join(out).encode("utf-8", "surrogateescape"))
+                encode_pieces(out, done)
+        encode_pieces(out, done)
         return done.getvalue()
 
     def _plain_pair(self, key: EmitEvent, value: EmitEvent) -> bool:
@@ -112,8 +133,8 @@ class _Emitter:
         comment in a block mapping (most lines of most files); False, with nothing written, otherwise.
 
         Exactly what :meth:`_block_mapping_key` then :meth:`_block_mapping_value` do in that case:
-        the indentation of :meth:`_write_indent`, the key, ``:``, a blank and the value, and the same
-        state afterwards (every push of a state or an indent there is popped again).
+        :meth:`_write_indent`, the key, ``:``, a blank and the value, and the same state afterwards
+        (every push of a state or an indent there is popped again).
         """
         if (value.typ != E_SCALAR or key.head or key.line or key.foot or key.tail or key.tag or value.head
                 or value.line or value.foot or value.tail or value.tag or self.flow_level or self.head_comment
@@ -123,21 +144,9 @@ class _Emitter:
         if (key.style != PLAIN or value.style != PLAIN or not key.value or not value.value or ka is None
                 or va is None or ka.multiline or ka.nbytes > 128 or not ka.block_plain or not va.block_plain):
             return False
-        out = self.out
-        indent = self.indent if self.indent >= 0 else 0
-        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
-            out.append("\n")
-            self.column = 0
-        if self.foot_indent == indent:
-            out.append("\n")
-            self.column = 0
-        text = key.value + ": " + value.value
-        if self.column < indent:
-            text = " " * (indent - self.column) + text
-        out.append(text)
-        self.column += len(text)
+        self._write_indent()
+        self._put(key.value + ": " + value.value)
         self.whitespace = self.indention = self.open_ended = False
-        self.foot_indent = -1
         self.root_context = self.sequence_context = self.simple_key_context = False
         self.mapping_context = True
         return True

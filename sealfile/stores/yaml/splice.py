@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...core.tree import Comment, Mapping
-from .emitter import emit_documents
+from .emitter import emit_documents, encode_all
 from .scalars import render_scalar
 from .sourcemap import COMMENT, CONTAINER, FOLDED, LITERAL, Record, SourceMap
 
@@ -136,19 +136,8 @@ class _Splicer:
         return "".join(self._pieces())
 
     def build_bytes(self) -> bytes:
-        """The edited text, encoded a batch of pieces at a time into one growing buffer: a large
-        file's pieces, its text and its encoding never all exist at once."""
-        import io
-
-        out = io.BytesIO()
-        batch: list[str] = []
-        for piece in self._pieces():
-            batch.append(piece)
-            if len(batch) >= 8192:
-                out.write("".join(batch).encode("utf-8", "surrogateescape"))
-                batch.clear()
-        out.write("".join(batch).encode("utf-8", "surrogateescape"))
-        return out.getvalue()
+        """The edited text, encoded (a batch of pieces at a time: see :func:`~.emitter.encode_all`)."""
+        return encode_all(self._pieces())
 
     def _pieces(self) -> Iterator[str]:
         text = self.text
