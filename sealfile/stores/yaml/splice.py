@@ -223,12 +223,7 @@ class _Splicer:
         if isinstance(key, Comment):
             raise _Cannot()
         original = rec.values[i]
-        if value is original:
-            if kind == CONTAINER:
-                child = sm.record_of(value)
-                if child is None:
-                    raise _Cannot()
-                stack.append(child)
+        if self.unchanged(value, original, kind, stack):
             return
         if kind == CONTAINER or isinstance(value, list):
             self.rewrite_pair(rec, i, pair)
@@ -249,12 +244,7 @@ class _Splicer:
                 raise _Cannot()
             return
         original = rec.values[i]
-        if value is original:
-            if kind == CONTAINER:
-                child = sm.record_of(value)
-                if child is None:
-                    raise _Cannot()
-                stack.append(child)
+        if self.unchanged(value, original, kind, stack):
             return
         if kind == CONTAINER or isinstance(value, list):
             raise _Cannot()
@@ -266,6 +256,18 @@ class _Splicer:
             self.edits.append((dash, sm.vend[idx], "#" + value.text))
             return
         self.scalar(rec, idx, kind, value, original)
+
+    def unchanged(self, value: Any, original: Any, kind: int, stack: list[Record]) -> bool:
+        """Whether an item still holds the value it was read with (nothing to splice; a container of
+        it goes on ``stack`` to be looked into)."""
+        if value is not original:
+            return False
+        if kind == CONTAINER:
+            child = self.sm.record_of(value)
+            if child is None:
+                raise _Cannot()
+            stack.append(child)
+        return True
 
     # --- leaves --------------------------------------------------------------------------------
 
