@@ -70,7 +70,8 @@ class DataKey:
 
 
 def is_token(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("ENC[AES256_GCM,data:") and _TOKEN.match(value) is not None
+    return (isinstance(value, str) and value.startswith(_HEAD)
+            and (_PLAIN_TOKEN.match(value) or _TOKEN.match(value)) is not None)
 
 
 def plaintext_of(value: Any) -> tuple[bytes, str]:
