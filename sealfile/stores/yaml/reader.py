@@ -34,13 +34,18 @@ from .policy import (ENCRYPTED, PLAIN, Policy, check_merge_value, check_root_sca
                      duplicate_key_error, is_merge_key, kind_of, recursive_anchor_error, root_error,
                      scalar_value, unknown_anchor_error, value_policy, yaml_error)
 
-__all__ = ["read_documents", "read_without_comments", "read_placing_comments", "decode_text", "copy_tree",
-           "PLAIN", "ENCRYPTED"]
+__all__ = ["read_documents", "read_without_comments", "read_placing_comments", "decode_text", "parser_source",
+           "copy_tree", "PLAIN", "ENCRYPTED"]
+
+
+#: byte order marks: UTF-16 (either order) and UTF-8
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def decode_text(data: bytes) -> str:
     """Bytes -> text as go-yaml reads them (UTF-8, or UTF-16 with a BOM); a leading BOM is dropped."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    if data[:2] in _UTF16_BOMS:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
@@ -97,7 +102,7 @@ def parser_source(text: str, data: bytes | None) -> str | bytes:
     copy as large as the file (200 MB for a 50 MB YAML file once encrypted);
     its marks count characters either way, so positions in ``text`` hold.
     """
-    if data is not None and data[:3] != b"\xef\xbb\xbf" and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+    if data is not None and data[:3] != _UTF8_BOM and data[:2] not in _UTF16_BOMS:
         return data
     return text
 
