@@ -387,3 +387,11 @@ class MergeConflict(SealfileError):
 
 class NotConflicted(SealfileError):
     """``git resolve`` on a file that git does not list as conflicted."""
+
+
+class RegionsDeclined(Exception):
+    """A large file cannot be read a region at a time after all (see ``stores/yaml/regions.py``).
+
+    Internal: the operation catches it and reads the file whole, which also
+    reports any error in the file; it never reaches a user.
+    """

@@ -176,6 +176,34 @@ class SopsFile:
         if verify_mac:
             _check_mac(meta, cipher, digest)
 
+    # --- a file read a part at a time ------------------------------------------------------------
+
+    def mac_hasher(self) -> MacHasher:
+        """The MAC hasher the parts of a file read in regions go into, in order."""
+        return MacHasher(self.metadata.mac_only_encrypted)
+
+    def decrypt_part(self, docs: list[Mapping], hasher: MacHasher) -> None:
+        """Decrypt one part of the file in place (the parts come in file order; ``docs`` stays unused)."""
+        meta = self.metadata
+        cipher = self._require_cipher()
+        cipher.remember_ivs = False
+        decrypt_documents(docs, cipher, meta.selector or Selector(), meta.mac_only_encrypted, hasher)
+
+    def encrypt_part(self, docs: list[Mapping], hasher: MacHasher) -> None:
+        """Encrypt one part of a new file in place; :meth:`seal` once every part is in ``hasher``."""
+        meta = self.metadata
+        encrypt_documents(docs, self._require_cipher(), meta.selector or Selector(), meta.mac_only_encrypted, hasher)
+
+    def check_mac(self, digest: str) -> None:
+        """Compare the MAC of the decrypted parts with the file's own."""
+        _check_mac(self.metadata, self._require_cipher(), digest)
+
+    def seal(self, digest: str) -> None:
+        """Set ``lastmodified`` and the MAC over ``digest`` (the encrypted values' hash)."""
+        meta = self.metadata
+        meta.lastmodified = now_rfc3339()
+        meta.mac = self._require_cipher().encrypt_bytes(digest.encode(), "str", mac_aad(meta.lastmodified))
+
     def encrypt(self, store: Any = None) -> None:
         """Encrypt the plaintext documents in place and seal a new MAC (and ``lastmodified``).
 
@@ -193,8 +221,7 @@ class SopsFile:
             digest = encrypt_documents(self.docs, cipher, meta.selector or Selector(), meta.mac_only_encrypted)
             target.check_storable(self._docs)
             self._plaintext = False
-        meta.lastmodified = now_rfc3339()
-        meta.mac = cipher.encrypt_bytes(digest.encode(), "str", mac_aad(meta.lastmodified))
+        self.seal(digest)
 
     def dump(self, store: Any = None) -> bytes:
         """The file's bytes in ``store``'s format (default: its own): metadata attached as sops does."""

@@ -14,7 +14,7 @@ import re
 from typing import Any, Callable, Sequence, Union
 
 __all__ = ["Comment", "Mapping", "Timestamp", "Node", "to_python", "from_python",
-           "rebuild", "Branch"]
+           "rebuild", "Branch", "without_comments"]
 
 
 class Comment:
@@ -239,3 +239,18 @@ def _tree_leaf(value: Any) -> Any:
 def from_python(value: Any) -> Any:
     """Build tree nodes from plain Python data (dicts keep insertion order)."""
     return rebuild(value, _tree_branch, _tree_leaf)
+
+
+def _uncommented(node: Any) -> Branch | None:
+    if isinstance(node, Mapping):
+        items = [(k, v) for k, v in node if not isinstance(k, Comment)]
+        return [v for _, v in items], lambda values: Mapping([[k, v] for (k, _), v in zip(items, values)])
+    if isinstance(node, list):
+        return [v for v in node if not isinstance(v, Comment)], list
+    return None
+
+
+def without_comments(node: Any) -> Any:
+    """A copy of ``node`` without comment items, at any depth (metadata is read as typed structs,
+    where comments have no place)."""
+    return rebuild(node, _uncommented)

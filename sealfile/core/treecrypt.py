@@ -30,10 +30,14 @@ def _check_keys(docs: list[Mapping]) -> None:
 
 
 def encrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
-                      mac_only_encrypted: bool = False) -> str:
-    """Encrypt ``docs`` in place; return the MAC digest (uppercase hex)."""
+                      mac_only_encrypted: bool = False, hasher: MacHasher | None = None) -> str:
+    """Encrypt ``docs`` in place; return the MAC digest (uppercase hex).
+
+    ``hasher``: one that earlier parts of the same file went into (a file read in regions).
+    """
     _check_keys(docs)
-    hasher = MacHasher(mac_only_encrypted)
+    if hasher is None:
+        hasher = MacHasher(mac_only_encrypted)
     comment_regex = selector.compiled() if selector.kind == "unencrypted_comment_regex" else None
 
     def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
@@ -59,9 +63,11 @@ def encrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
 
 
 def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
-                      mac_only_encrypted: bool = False) -> str:
-    """Decrypt ``docs`` in place; return the MAC digest recomputed from the plaintext."""
-    hasher = MacHasher(mac_only_encrypted)
+                      mac_only_encrypted: bool = False, hasher: MacHasher | None = None) -> str:
+    """Decrypt ``docs`` in place; return the MAC digest recomputed from the plaintext (``hasher`` as
+    for :func:`encrypt_documents`)."""
+    if hasher is None:
+        hasher = MacHasher(mac_only_encrypted)
 
     def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
         if is_comment:

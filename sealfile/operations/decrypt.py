@@ -35,6 +35,15 @@ def decrypt(data: bytes, settings: Settings, *, input_type: str, output_type: st
 
     An extracted string is returned raw; anything else in the output format.
     """
+    in_store = settings.store(input_type)
+    regions = in_store.regions(data, True) if extract is None and (output_type or input_type) == input_type else None
+    if regions is not None:
+        from .regions import decrypt_in_regions
+
+        out = decrypt_in_regions(regions, in_store, settings.keys, settings.decryption_order,
+                                 verify_mac=not ignore_mac)
+        if out is not None:
+            return out
     sf = open_decrypted(data, settings, input_type=input_type, ignore_mac=ignore_mac, keep_iv=False)
     out_store = settings.store(output_type or input_type)
     path = None if extract is None else parse_path(extract) if isinstance(extract, str) else list(extract)

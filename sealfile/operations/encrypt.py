@@ -91,6 +91,17 @@ def encrypt(data: bytes, settings: Settings, *, input_type: str, output_type: st
     opaque = in_store.opaque
     # a binary file is one opaque value: as bytes it can go straight into an envelope
     whole = opaque and len(data) > 0 and out_store.json_envelope
+    regions = in_store.regions(data, False) if out_store is in_store and not opaque else None
+    if regions is not None:
+        from .regions import encrypt_in_regions
+
+        out = encrypt_in_regions(
+            regions, in_store, selector=lambda: merge_selector(options.selectors, rule) or Selector(),
+            mac_only_encrypted=bool(options.mac_only_encrypted or (rule.mac_only_encrypted if rule else False)),
+            layout=options.layout, groups=lambda: _groups(recipients, rule),
+            threshold=recipients.shamir_threshold or (rule.shamir_threshold if rule else 0), keys=settings.keys)
+        if out is not None:
+            return out
     docs = [] if whole else load_plain(in_store, data, layout=out_store is in_store)
     if not whole and in_store.has_metadata(docs):
         raise AlreadyEncrypted(

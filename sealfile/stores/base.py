@@ -76,6 +76,18 @@ class Store(Protocol):
         """
         ...
 
+    def regions(self, data: bytes, encrypted: bool) -> Any | None:
+        """A large file as regions read one at a time, or None to read it whole.
+
+        The regions object iterates one-document lists, each holding the next
+        top-level entries of the root; ``metadata()`` (encrypted files) gives
+        the ``sops`` mapping before any other region is read; ``dump_plain``
+        and ``writer`` write them back (see ``stores/yaml/regions.py``).  It
+        raises :class:`~sealfile.errors.RegionsDeclined` when the file turns
+        out to need reading whole.
+        """
+        ...
+
 
 class StoreDefaults:
     """The optional :class:`Store` methods, for stores that need nothing special."""
@@ -88,4 +100,8 @@ class StoreDefaults:
         return None
 
     def reconcile_edit(self, edited: list[Mapping], original: list[Mapping]) -> None:
+        return None
+
+    def regions(self, data: bytes, encrypted: bool) -> Any | None:
+        """Files of this format are always read whole."""
         return None

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from ..base import StoreDefaults
 from ...errors import EncryptedFileUnreadable, ExcessiveAliasing, MetadataError, MetadataNotFound, ParseError
-from ...core.tree import Branch, Comment, Mapping, rebuild
+from ...core.tree import Mapping, without_comments
 from ...core.treeedit import same_tree
 from .emitter import emit_documents, emit_value
 from .sourcemap import SourcedDocs, attach
@@ -32,20 +32,9 @@ from .reader import ENCRYPTED, PLAIN, decode_text, read_documents
 __all__ = ["YamlStore"]
 
 SOPS_KEY = "sops"
-
-
-def _uncommented(node: Any) -> Branch | None:
-    if isinstance(node, Mapping):
-        items = [(k, v) for k, v in node if not isinstance(k, Comment)]
-        return [v for _, v in items], lambda values: Mapping([[k, v] for (k, _), v in zip(items, values)])
-    if isinstance(node, list):
-        return [v for v in node if not isinstance(v, Comment)], list
-    return None
-
-
-def _strip_comments(node: Any) -> Any:
-    """Metadata without comment items (sops decodes it into typed structs); any depth."""
-    return rebuild(node, _uncommented)
+#: files at least this large are read in regions where they can be (kept equal to ``regions.LARGE``, which
+#: is not imported for smaller files; tests/formats/test_yaml_regions.py checks the two agree)
+_LARGE = 4 << 20
 
 
 class YamlStore(StoreDefaults):
@@ -106,7 +95,7 @@ class YamlStore(StoreDefaults):
             docs = attach(text, docs, data)  # before the sops keys go: the map knows where they were
         for doc in docs:
             doc[:] = [item for item in doc if not (isinstance(item[0], str) and item[0] == SOPS_KEY)]
-        return docs, _strip_comments(metadata)
+        return docs, without_comments(metadata)
 
     def dump_plain(self, docs: list[Mapping]) -> bytes:
         """Documents separated by ``---`` lines, laid out as go-yaml's encoder does for sops."""
@@ -145,6 +134,20 @@ class YamlStore(StoreDefaults):
         if len(again) != len(docs) or not all(same_tree(a, b) for a, b in zip(again, docs)):
             return None
         return text.encode("utf-8", "surrogateescape")
+
+    def regions(self, data: bytes, encrypted: bool) -> Any | None:
+        """A large single-document file in regions (:mod:`.regions`), or None to read it whole.
+
+        A plaintext file is cut only when it will be spliced back in its own
+        layout (``keep_layout`` and a usable indent), as a whole file would be.
+        """
+        if len(data) < _LARGE:
+            return None
+        if not encrypted and not (self.keep_layout and self.indent >= 0):
+            return None
+        from . import regions
+
+        return regions.open_regions(data, encrypted, self.indent)
 
     def key_lines(self, data: bytes) -> dict[tuple, int]:
         from .lines import key_lines

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+from itertools import chain
 from typing import Any, Generator, Iterator
 
 from ...core.gofmt import format_g
@@ -328,8 +329,11 @@ class EventBuilder:
     def node_steps(self, value: Any, head: str, foot: str, tail: str) -> Iterator[None]:
         """:meth:`node`, yielding whenever a batch of events is ready."""
         builder = self._start(value, head, foot, tail)
-        if builder is None:
-            return
+        if builder is not None:
+            yield from self._run(builder)
+
+    def _run(self, builder: _Builder) -> Iterator[None]:
+        """Run a collection's builder and the builders it hands over, from an explicit stack."""
         stack = [builder]
         events = self.events
         while stack:
@@ -355,18 +359,33 @@ class EventBuilder:
         return None
 
     def _mapping(self, branch: Mapping, head: str, foot: str) -> _Builder:
+        return self._mapping_items(iter(branch), head, foot)
+
+    def mapping_parts(self, parts: Iterator[Mapping]) -> Iterator[None]:
+        """A document whose root mapping comes in parts (a large file read a region at a time): the
+        events of the mapping the parts make together, each part taken only when its turn comes."""
+        self.events.append(EmitEvent(E_DOC_START))
+        yield from self._run(self._mapping_items(chain.from_iterable(parts), "", ""))
+        self.events.append(EmitEvent(E_DOC_END))
+
+    def _mapping_items(self, items: Iterator[list], head: str, foot: str) -> _Builder:
         events = self.events
         # the comments before the first key are the mapping's own (sops puts leading comments on the
         # mapping node, after the ones that precede it in a parent list: store.go addCommentsHead);
         # known before the start event goes out, as the emitter may write it at once
-        lead = _leading_comments(branch, True)
-        mapping_head = _join_comments([branch[i][0].text for i in range(lead)]) if lead else ""
+        lead: list[str] = []
+        first = None
+        for item in items:
+            if not isinstance(item[0], Comment):
+                first = item
+                break
+            lead.append(item[0].text)
+        mapping_head = _join_comments(lead) if lead else ""
         start = EmitEvent(E_MAP_START)
         start.head = head + "\n" + mapping_head if head and mapping_head else head or mapping_head
         events.append(start)
         comments: list[str] = []
-        for i in range(lead, len(branch)):
-            item = branch[i]
+        for item in () if first is None else chain((first,), items):
             key = item[0]
             if isinstance(key, Comment):
                 comments.append(key.text)
