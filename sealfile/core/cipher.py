@@ -8,7 +8,6 @@ token: that is what keeps ``edit`` diffs to the lines that really changed.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import math
 import os
@@ -17,7 +16,16 @@ import sys
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+try:
+    # cryptography >= 42 implements AESGCM in its Rust extension, which ``cryptography.exceptions`` has
+    # already loaded; the public module ``ciphers.aead`` re-exports this very class, but importing it
+    # loads the ``ciphers`` package and every cipher and mode module with it (2 ms of each start-up)
+    from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
+
+    AESGCM = _rust_openssl.aead.AESGCM
+except (ImportError, AttributeError):  # pragma: no cover - cryptography 41 (a Python class)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import DecryptError, EncryptError
 from .gofmt import format_f
@@ -138,17 +146,19 @@ def value_of(plaintext: bytes, type_tag: str) -> Any:
 
 
 if sys.version_info >= (3, 11):
-    def _strict_b64(s: str) -> bytes:
+    def strict_b64decode(s: str | bytes) -> bytes:
         """Go's strict ``StdEncoding`` (no stray characters, padding only at the end), in C."""
         return binascii.a2b_base64(s, strict_mode=True)
 else:  # pragma: no cover - Python 3.10
-    def _strict_b64(s: str) -> bytes:
+    import base64
+
+    def strict_b64decode(s: str | bytes) -> bytes:
         return base64.b64decode(s, validate=True)
 
 
 def _b64decode(s: str) -> bytes:
     try:
-        return _strict_b64(s)
+        return strict_b64decode(s)
     except (binascii.Error, ValueError):
         raise DecryptError("Error decrypting value: invalid base64 in ENC[] token") from None
 
@@ -264,7 +274,7 @@ class Cipher:
             return None
         data_s, iv_s, tag_s, type_tag = m.groups()
         try:
-            data, iv, tag = _strict_b64(data_s), _strict_b64(iv_s), _strict_b64(tag_s)
+            data, iv, tag = strict_b64decode(data_s), strict_b64decode(iv_s), strict_b64decode(tag_s)
         except (binascii.Error, ValueError):
             raise DecryptError("Error decrypting value: invalid base64 in ENC[] token") from None
         if not iv:

@@ -6,10 +6,21 @@ additional data.
 """
 from __future__ import annotations
 
-import hashlib
 import re
+import sys
 
 from ..errors import MetadataError
+
+try:
+    # CPython's own SHA-512, which the standard library's ``random`` imports the same way: ``hashlib``
+    # would load OpenSSL's libcrypto as a second copy beside cryptography's (2 ms of every start-up)
+    # for a hash over kilobytes in most files
+    if sys.version_info >= (3, 12):
+        from _sha2 import sha512  # type: ignore[import-not-found]
+    else:
+        from _sha512 import sha512  # type: ignore[import-not-found,no-redef]
+except ImportError:  # pragma: no cover - a build without the built-in hashes
+    from hashlib import sha512  # type: ignore[assignment]
 
 #: SHA-256("sops"): prefix of the hash when only encrypted values are covered
 MAC_ONLY_ENCRYPTED_PREFIX = bytes.fromhex("8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69")
@@ -20,10 +31,19 @@ _LASTMOD = re.compile(
 
 
 class MacHasher:
-    """Accumulates the digest while the walk visits leaves."""
+    """Accumulates the digest while the walk visits leaves.
 
-    def __init__(self, mac_only_encrypted: bool = False) -> None:
-        self._h = hashlib.sha512()
+    ``bulk``: the input is one large binary payload, which OpenSSL's SHA-512
+    (``hashlib``, loaded only then) hashes twice as fast as the built-in one.
+    """
+
+    def __init__(self, mac_only_encrypted: bool = False, *, bulk: bool = False) -> None:
+        if bulk:
+            import hashlib
+
+            self._h = hashlib.sha512()
+        else:
+            self._h = sha512()
         self.mac_only_encrypted = mac_only_encrypted
         if mac_only_encrypted:
             self._h.update(MAC_ONLY_ENCRYPTED_PREFIX)
