@@ -47,6 +47,9 @@ class MacHasher:
         self.mac_only_encrypted = mac_only_encrypted
         if mac_only_encrypted:
             self._h.update(MAC_ONLY_ENCRYPTED_PREFIX)
+        #: :meth:`add` for an encrypted leaf, which every mode hashes: the hash's own ``update``, as the
+        #: walks call it once per value
+        self.add_encrypted = self._h.update
 
     def add(self, plaintext: bytes | bytearray | memoryview, encrypted: bool) -> None:
         """Hash one leaf's plaintext (or the next piece of it: a binary payload comes in chunks)."""

@@ -34,6 +34,7 @@ def encrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
     """Encrypt ``docs`` in place; return the MAC digest (uppercase hex)."""
     _check_keys(docs)
     hasher = MacHasher(mac_only_encrypted)
+    add, add_encrypted, encrypt_bytes = hasher.add, hasher.add_encrypted, cipher.encrypt_bytes
     comment_regex = selector.compiled() if selector.kind == "unencrypted_comment_regex" else None
 
     def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
@@ -45,14 +46,20 @@ def encrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
                 raise EncryptError("an encrypted comment matches unencrypted_comment_regex; "
                                    "choose a regex that cannot match ENC[...] text")
             return Comment(token)
+        if encrypt and value.__class__ is str:  # most values: what plaintext_of does for a string, inline
+            if not value:
+                return value  # sops never encrypts an empty string (and no bytes change the MAC)
+            plaintext = value.encode("utf-8", "surrogateescape")
+            add_encrypted(plaintext)
+            return encrypt_bytes(plaintext, "str", aad)
         try:
             plaintext, type_tag = plaintext_of(value)
         except EncryptError as exc:
             raise EncryptError(f"cannot encrypt value at {aad}: {exc.message}", key_path=key_path_of_aad(aad)) from None
-        hasher.add(plaintext, encrypt)
+        add(plaintext, encrypt)
         if not encrypt or plaintext == b"" and type_tag == "str":
             return value
-        return cipher.encrypt_bytes(plaintext, type_tag, aad)
+        return encrypt_bytes(plaintext, type_tag, aad)
 
     walk(docs, selector, visit, list_comments_as_items=True)
     return hasher.hexdigest()
@@ -62,6 +69,8 @@ def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
                       mac_only_encrypted: bool = False) -> str:
     """Decrypt ``docs`` in place; return the MAC digest recomputed from the plaintext."""
     hasher = MacHasher(mac_only_encrypted)
+    add_encrypted = hasher.add_encrypted
+    open_token = cipher.open_token
 
     def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
         if is_comment:
@@ -78,23 +87,24 @@ def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
         if value == "":
             return value
         try:
-            opened = cipher.open_token(value, aad)
+            opened = open_token(value, aad)
             if opened is None:
                 if not isinstance(value, str):
                     raise DecryptError(f"value at {aad} is not encrypted (expected an ENC[] string, "
                                        f"found {type(value).__name__})", key_path=key_path_of_aad(aad))
                 raise DecryptError(f"value at {aad} is not in sops' ENC[] data format", key_path=key_path_of_aad(aad))
             plaintext, type_tag = opened
+            if type_tag == "str":  # most values: a string's bytes are its plaintext, hashed as they are
+                add_encrypted(plaintext)
+                return plaintext.decode("utf-8", "surrogateescape")
             result = value_of(plaintext, type_tag)
         except DecryptError as exc:
             if exc.key_path is not None:
                 raise
             raise DecryptError(f"could not decrypt value at {aad}: {exc.message}",
                                key_path=key_path_of_aad(aad)) from None
-        if type_tag == "str":
-            hasher.add(plaintext, True)  # a string's bytes are its plaintext: no need to convert back
-        elif type_tag != "comment":
-            hasher.add(plaintext_of(result)[0], True)
+        if type_tag != "comment":
+            add_encrypted(plaintext_of(result)[0])
         return result
 
     walk(docs, selector, visit)
