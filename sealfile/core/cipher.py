@@ -13,7 +13,7 @@ import math
 import os
 import re
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from cryptography.exceptions import InvalidTag
 
@@ -38,6 +38,9 @@ _TOKEN = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", 
 #: the shape every well-formed token has (no comma inside a field, nothing after ``]``): matched without
 #: the backtracking of sops's greedy pattern above, with the same groups; anything else goes to that one
 _PLAIN_TOKEN = re.compile(r"ENC\[AES256_GCM,data:([^,]+),iv:([^,]+),tag:([^,]+),type:([^,\]]+)\]\Z")
+#: the fields (data, iv, tag, type) of a token in the shape sops writes, else None: for the loop that opens
+#: every value of a file itself (:func:`.treecrypt.decrypt_documents`)
+match_plain_token = _PLAIN_TOKEN.match
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -198,6 +201,15 @@ class Cipher:
         """Note the IV of a decrypted value for :meth:`iv_for`."""
         if self.remember_ivs:
             self._stash[(aad, type_tag, plaintext)] = iv
+
+    def raw_opener(self) -> Callable[[bytes, bytes, bytes], bytes]:
+        """AES-256-GCM open under this key of (IV, ciphertext + tag, additional data bytes).
+
+        It raises ``InvalidTag``, ``ValueError`` or ``OverflowError`` for what
+        :meth:`open_token` reports as sops does: for a loop over many tokens
+        that parses them itself and leaves any failure to :meth:`open_token`.
+        """
+        return self._aead.decrypt
 
     def encryptor(self, iv: bytes, aad: str) -> Any:
         """A streaming AES-256-GCM encryptor, for a value too large to hold twice (or over 2 GiB)."""

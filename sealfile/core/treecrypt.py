@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cipher import Cipher, is_token, plaintext_of, value_of
+from cryptography.exceptions import InvalidTag
+
+from .cipher import Cipher, is_token, match_plain_token, plaintext_of, strict_b64decode, value_of
 from ..errors import DecryptError, EncryptError, key_path_of_aad
 from .mac import MacHasher
 from .selectors import Selector
@@ -72,7 +74,7 @@ def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
     add_encrypted = hasher.add_encrypted
     open_token = cipher.open_token
 
-    def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
+    def visit_any(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
         if is_comment:
             if encrypt and is_token(value.text):
                 try:
@@ -103,6 +105,36 @@ def decrypt_documents(docs: list[Mapping], cipher: Cipher, selector: Selector,
                 raise
             raise DecryptError(f"could not decrypt value at {aad}: {exc.message}",
                                key_path=key_path_of_aad(aad)) from None
+        if type_tag != "comment":
+            add_encrypted(plaintext_of(result)[0])
+        return result
+
+    # The common leaf, a token in the shape sops writes, is opened right here with the cipher's
+    # primitives: this runs once per value of every file read, and calls were a third of its time.
+    # Anything else, and any failure, goes through visit_any, which does it all again and reports
+    # the error exactly as it always did.
+    fields_of, b64, aes_open = match_plain_token, strict_b64decode, cipher.raw_opener()
+    remember = cipher.remember if cipher.remember_ivs else None
+
+    def visit(value: Any, aad: str, encrypt: bool, is_comment: bool) -> Any:
+        fields = fields_of(value) if value.__class__ is str and encrypt and not is_comment else None
+        if fields is None:
+            return visit_any(value, aad, encrypt, is_comment)
+        data_s, iv_s, tag_s, type_tag = fields.groups()
+        try:
+            iv = b64(iv_s)
+            plaintext = aes_open(iv, b64(data_s) + b64(tag_s), aad.encode("utf-8", "surrogateescape"))
+        except (ValueError, OverflowError, InvalidTag):  # binascii.Error is a ValueError
+            return visit_any(value, aad, encrypt, is_comment)
+        if remember is not None:
+            remember(plaintext, type_tag, aad, iv)
+        if type_tag == "str":
+            add_encrypted(plaintext)
+            return plaintext.decode("utf-8", "surrogateescape")
+        try:
+            result = value_of(plaintext, type_tag)
+        except DecryptError:
+            return visit_any(value, aad, encrypt, is_comment)
         if type_tag != "comment":
             add_encrypted(plaintext_of(result)[0])
         return result
