@@ -9,6 +9,7 @@ token: that is what keeps ``edit`` diffs to the lines that really changed.
 from __future__ import annotations
 
 import binascii
+import functools
 import math
 import os
 import re
@@ -34,15 +35,14 @@ from .tree import Comment, Timestamp
 IV_SIZE = 32
 TAG_SIZE = 16
 _HEAD = "ENC[AES256_GCM,data:"
-_TOKEN = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.S)
 #: the shape every well-formed token has (no comma inside a field, nothing after ``]``): matched without
-#: the backtracking of sops's greedy pattern above, with the same groups; anything else goes to that one
+#: the backtracking of sops's greedy pattern (:func:`_greedy_token`), with the same groups; anything else
+#: goes to that one
 _PLAIN_TOKEN = re.compile(r"ENC\[AES256_GCM,data:([^,]+),iv:([^,]+),tag:([^,]+),type:([^,\]]+)\]\Z")
 #: the fields (data, iv, tag, type) of a token in the shape sops writes, else None: for the loop that opens
 #: every value of a file itself (:func:`.treecrypt.decrypt_documents`)
 match_plain_token = _PLAIN_TOKEN.match
 _INT = re.compile(r"[+-]?[0-9]+\Z")
-_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -50,6 +50,19 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _ONE_SHOT_LIMIT = 2**31 - 1
 #: the failure sops reports for a wrong key, tag or additional data
 AUTH_FAILED = "Could not decrypt with AES_GCM: cipher: message authentication failed"
+
+
+@functools.cache
+def _greedy_token() -> re.Pattern[str]:
+    """sops's own token pattern, compiled on first use (at start-up it is time, and well-formed
+    tokens never need it)."""
+    return re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.S)
+
+
+@functools.cache
+def _float_pattern() -> re.Pattern[str]:
+    """A float's plaintext, compiled on first use (few files have floats)."""
+    return re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class DataKey:
@@ -82,7 +95,7 @@ class DataKey:
 
 def is_token(value: Any) -> bool:
     return (isinstance(value, str) and value.startswith(_HEAD)
-            and (_PLAIN_TOKEN.match(value) or _TOKEN.match(value)) is not None)
+            and (_PLAIN_TOKEN.match(value) or _greedy_token().match(value)) is not None)
 
 
 def plaintext_of(value: Any) -> tuple[bytes, str]:
@@ -113,7 +126,7 @@ def _parse_float(text: str) -> float:
         return -math.inf
     if low == "nan":
         return math.nan
-    if _FLOAT.fullmatch(t) is None:
+    if _float_pattern().fullmatch(t) is None:
         raise ValueError("bad float")
     return float(t)
 
@@ -281,7 +294,7 @@ class Cipher:
         """
         if token.__class__ is not str or not token.startswith(_HEAD):
             return None
-        m = _PLAIN_TOKEN.match(token) or _TOKEN.match(token)
+        m = _PLAIN_TOKEN.match(token) or _greedy_token().match(token)
         if m is None:
             return None
         data_s, iv_s, tag_s, type_tag = m.groups()

@@ -25,7 +25,9 @@ except ImportError:  # pragma: no cover - a build without the built-in hashes
 #: SHA-256("sops"): prefix of the hash when only encrypted values are covered
 MAC_ONLY_ENCRYPTED_PREFIX = bytes.fromhex("8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69")
 
-_LASTMOD = re.compile(
+#: a timestamp in sops metadata (``lastmodified``, a key's ``created_at``): RFC 3339, whole seconds or a
+#: fraction; the groups are the seconds and the zone
+TIMESTAMP = re.compile(
     r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})\Z"
 )
 
@@ -62,7 +64,7 @@ class MacHasher:
 
 def mac_aad(lastmodified: str) -> str:
     """sops parses ``lastmodified`` as RFC 3339 and formats it again with whole seconds."""
-    m = _LASTMOD.match(lastmodified or "")
+    m = TIMESTAMP.match(lastmodified or "")
     if not m:
         raise MetadataError("invalid lastmodified timestamp in sops metadata (expected RFC 3339)")
     zone = m.group(2)

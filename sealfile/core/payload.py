@@ -46,7 +46,8 @@ _CHUNK = 3 << 20
 _B64_CHUNK = _CHUNK // 3 * 4
 _TOKEN_HEAD = b"ENC[AES256_GCM,data:"
 _TYPE_TAIL = b",type:str]"
-_TOKEN_TAIL = re.compile(rb",iv:([A-Za-z0-9+/]{43}=),tag:([A-Za-z0-9+/]{22}==),type:str\]")
+#: compiled on first use (through ``re``'s cache): only a binary file's envelope needs it
+_TOKEN_TAIL = rb",iv:([A-Za-z0-9+/]{43}=),tag:([A-Za-z0-9+/]{22}==),type:str\]"
 _PAD = ord("=")
 
 
@@ -212,7 +213,7 @@ def find(data: bytes, store: Any) -> SealedPayload | None:
         return None
     start, end = span
     tail_at = data.rfind(b",iv:", start, end)
-    tail = _TOKEN_TAIL.fullmatch(data, tail_at, end) if tail_at >= 0 else None
+    tail = re.compile(_TOKEN_TAIL).fullmatch(data, tail_at, end) if tail_at >= 0 else None
     if tail is None:
         return None
     try:
