@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import binascii
 import os
-import shlex
 import sys
 from typing import Any, ClassVar, Mapping
 
@@ -279,7 +278,8 @@ def _run_cmd(command: str, ctx: KeyContext, recipient: str) -> bytes | str:
     Only the program name appears in errors: the rest of a command line, and
     whatever it prints on stderr, may be sensitive.
     """
-    import subprocess  # only for SOPS_AGE_KEY_CMD; not at start-up
+    import shlex  # only for SOPS_AGE_KEY_CMD; not at start-up
+    import subprocess
 
     try:
         argv = shlex.split(command)
