@@ -8,16 +8,25 @@ token: that is what keeps ``edit`` diffs to the lines that really changed.
 """
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 import math
 import os
 import re
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+try:
+    # cryptography >= 42 implements AESGCM in its Rust extension, which ``cryptography.exceptions`` has
+    # already loaded; the public module ``ciphers.aead`` re-exports this very class, but importing it
+    # loads the ``ciphers`` package and every cipher and mode module with it (2 ms of each start-up)
+    from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
+
+    AESGCM = _rust_openssl.aead.AESGCM
+except (ImportError, AttributeError):  # pragma: no cover - cryptography 41 (a Python class)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import DecryptError, EncryptError
 from .gofmt import format_f
@@ -26,12 +35,14 @@ from .tree import Comment, Timestamp
 IV_SIZE = 32
 TAG_SIZE = 16
 _HEAD = "ENC[AES256_GCM,data:"
-_TOKEN = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.S)
 #: the shape every well-formed token has (no comma inside a field, nothing after ``]``): matched without
-#: the backtracking of sops's greedy pattern above, with the same groups; anything else goes to that one
+#: the backtracking of sops's greedy pattern (:func:`_greedy_token`), with the same groups; anything else
+#: goes to that one
 _PLAIN_TOKEN = re.compile(r"ENC\[AES256_GCM,data:([^,]+),iv:([^,]+),tag:([^,]+),type:([^,\]]+)\]\Z")
+#: the fields (data, iv, tag, type) of a token in the shape sops writes, else None: for the loop that opens
+#: every value of a file itself (:func:`.treecrypt.decrypt_documents`)
+match_plain_token = _PLAIN_TOKEN.match
 _INT = re.compile(r"[+-]?[0-9]+\Z")
-_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -39,6 +50,19 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _ONE_SHOT_LIMIT = 2**31 - 1
 #: the failure sops reports for a wrong key, tag or additional data
 AUTH_FAILED = "Could not decrypt with AES_GCM: cipher: message authentication failed"
+
+
+@functools.cache
+def _greedy_token() -> re.Pattern[str]:
+    """sops's own token pattern, compiled on first use (at start-up it is time, and well-formed
+    tokens never need it)."""
+    return re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.S)
+
+
+@functools.cache
+def _float_pattern() -> re.Pattern[str]:
+    """A float's plaintext, compiled on first use (few files have floats)."""
+    return re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class DataKey:
@@ -71,7 +95,7 @@ class DataKey:
 
 def is_token(value: Any) -> bool:
     return (isinstance(value, str) and value.startswith(_HEAD)
-            and (_PLAIN_TOKEN.match(value) or _TOKEN.match(value)) is not None)
+            and (_PLAIN_TOKEN.match(value) or _greedy_token().match(value)) is not None)
 
 
 def plaintext_of(value: Any) -> tuple[bytes, str]:
@@ -102,7 +126,7 @@ def _parse_float(text: str) -> float:
         return -math.inf
     if low == "nan":
         return math.nan
-    if _FLOAT.fullmatch(t) is None:
+    if _float_pattern().fullmatch(t) is None:
         raise ValueError("bad float")
     return float(t)
 
@@ -138,17 +162,19 @@ def value_of(plaintext: bytes, type_tag: str) -> Any:
 
 
 if sys.version_info >= (3, 11):
-    def _strict_b64(s: str) -> bytes:
+    def strict_b64decode(s: str | bytes) -> bytes:
         """Go's strict ``StdEncoding`` (no stray characters, padding only at the end), in C."""
         return binascii.a2b_base64(s, strict_mode=True)
 else:  # pragma: no cover - Python 3.10
-    def _strict_b64(s: str) -> bytes:
+    import base64
+
+    def strict_b64decode(s: str | bytes) -> bytes:
         return base64.b64decode(s, validate=True)
 
 
 def _b64decode(s: str) -> bytes:
     try:
-        return _strict_b64(s)
+        return strict_b64decode(s)
     except (binascii.Error, ValueError):
         raise DecryptError("Error decrypting value: invalid base64 in ENC[] token") from None
 
@@ -188,6 +214,15 @@ class Cipher:
         """Note the IV of a decrypted value for :meth:`iv_for`."""
         if self.remember_ivs:
             self._stash[(aad, type_tag, plaintext)] = iv
+
+    def raw_opener(self) -> Callable[[bytes, bytes, bytes], bytes]:
+        """AES-256-GCM open under this key of (IV, ciphertext + tag, additional data bytes).
+
+        It raises ``InvalidTag``, ``ValueError`` or ``OverflowError`` for what
+        :meth:`open_token` reports as sops does: for a loop over many tokens
+        that parses them itself and leaves any failure to :meth:`open_token`.
+        """
+        return self._aead.decrypt
 
     def encryptor(self, iv: bytes, aad: str) -> Any:
         """A streaming AES-256-GCM encryptor, for a value too large to hold twice (or over 2 GiB)."""
@@ -259,12 +294,12 @@ class Cipher:
         """
         if token.__class__ is not str or not token.startswith(_HEAD):
             return None
-        m = _PLAIN_TOKEN.match(token) or _TOKEN.match(token)
+        m = _PLAIN_TOKEN.match(token) or _greedy_token().match(token)
         if m is None:
             return None
         data_s, iv_s, tag_s, type_tag = m.groups()
         try:
-            data, iv, tag = _strict_b64(data_s), _strict_b64(iv_s), _strict_b64(tag_s)
+            data, iv, tag = strict_b64decode(data_s), strict_b64decode(iv_s), strict_b64decode(tag_s)
         except (binascii.Error, ValueError):
             raise DecryptError("Error decrypting value: invalid base64 in ENC[] token") from None
         if not iv:

@@ -6,13 +6,13 @@ module gives it meaning.  Writing keeps the layout a file already has (sops
 """
 from __future__ import annotations
 
-import re
 from ..records import default_factory, record
 from typing import Any, Callable, Iterable
 
 from ..errors import MetadataError
 from . import versions
 from .gofmt import go_yaml_sorted
+from .mac import TIMESTAMP
 from ..keys import KeyEntry, entry_from_metadata, key_types, ordered
 from ..keys import names as key_names
 from .selectors import KINDS, Selector
@@ -36,7 +36,6 @@ def _top_311(fields: Iterable[str]) -> list[str]:
     types = {t.name: t.order.top_311 for t in key_types(present & set(key_names()))}
     ranks = {**_TOP_311_FIXED, **types}
     return sorted((f for f in present if f in ranks), key=ranks.__getitem__)
-_CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
 
 
 @record
@@ -154,7 +153,7 @@ def _group_from(raw: dict) -> list[KeyEntry]:
             if not isinstance(entry, dict):
                 raise MetadataError(f"malformed {type_name} entry in sops metadata")
             created = entry.get("created_at")
-            if created is not None and not _CREATED.match(str(created)):
+            if created is not None and not TIMESTAMP.match(str(created)):
                 raise MetadataError(f"invalid created_at in {type_name} entry of sops metadata")
             try:
                 group.append(entry_from_metadata(type_name, entry))

@@ -19,7 +19,6 @@ generic way, which then reports the precise error.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import io
 import os
@@ -28,7 +27,7 @@ from typing import Any, Callable
 
 from cryptography.exceptions import InvalidTag
 
-from .cipher import AUTH_FAILED, IV_SIZE, TAG_SIZE, Cipher
+from .cipher import AUTH_FAILED, IV_SIZE, TAG_SIZE, Cipher, strict_b64decode
 from ..errors import DecryptError, EncryptError, SealfileError, key_path_of_aad
 from .mac import MacHasher
 from .metadata import Metadata
@@ -47,8 +46,13 @@ _CHUNK = 3 << 20
 _B64_CHUNK = _CHUNK // 3 * 4
 _TOKEN_HEAD = b"ENC[AES256_GCM,data:"
 _TYPE_TAIL = b",type:str]"
-_TOKEN_TAIL = re.compile(rb",iv:([A-Za-z0-9+/]{43}=),tag:([A-Za-z0-9+/]{22}==),type:str\]")
+#: compiled on first use (through ``re``'s cache): only a binary file's envelope needs it
+_TOKEN_TAIL = rb",iv:([A-Za-z0-9+/]{43}=),tag:([A-Za-z0-9+/]{22}==),type:str\]"
 _PAD = ord("=")
+
+
+def _b64encode(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False)
 
 
 def supports(store: Any) -> bool:
@@ -121,8 +125,8 @@ def seal(plaintext: bytes, store: Any, metadata: Mapping, cipher: Cipher) -> byt
     head, tail = store.dump_encrypted_around([Mapping([[KEY, placeholder]])], metadata, placeholder)
     head += _TOKEN_HEAD
     b64_size = (len(plaintext) + 2) // 3 * 4
-    iv_part = b",iv:" + base64.b64encode(iv) + b",tag:"
-    tag_size = len(base64.b64encode(bytes(TAG_SIZE)))
+    iv_part = b",iv:" + _b64encode(iv) + b",tag:"
+    tag_size = len(_b64encode(bytes(TAG_SIZE)))
     size = len(head) + b64_size + len(iv_part) + tag_size + len(_TYPE_TAIL) + len(tail)
 
     def fill(view: memoryview) -> None:
@@ -130,7 +134,7 @@ def seal(plaintext: bytes, store: Any, metadata: Mapping, cipher: Cipher) -> byt
         at = len(head)
         tag = _encrypt_base64(plaintext, cipher, iv, view[at:at + b64_size])
         at += b64_size
-        rest = iv_part + base64.b64encode(tag) + _TYPE_TAIL + tail
+        rest = iv_part + _b64encode(tag) + _TYPE_TAIL + tail
         if at + len(rest) != size:
             raise EncryptError("internal error: the encrypted payload does not fit its envelope")
         view[at:] = rest
@@ -209,12 +213,12 @@ def find(data: bytes, store: Any) -> SealedPayload | None:
         return None
     start, end = span
     tail_at = data.rfind(b",iv:", start, end)
-    tail = _TOKEN_TAIL.fullmatch(data, tail_at, end) if tail_at >= 0 else None
+    tail = re.compile(_TOKEN_TAIL).fullmatch(data, tail_at, end) if tail_at >= 0 else None
     if tail is None:
         return None
     try:
-        iv = base64.b64decode(tail.group(1), validate=True)
-        tag = base64.b64decode(tail.group(2), validate=True)
+        iv = strict_b64decode(tail.group(1))
+        tag = strict_b64decode(tail.group(2))
     except (binascii.Error, ValueError):
         return None
     if len(iv) != IV_SIZE or len(tag) != TAG_SIZE:
@@ -254,7 +258,7 @@ def _decode_base64(text: memoryview) -> io.BytesIO | None:
             if start + _B64_CHUNK < len(text) and piece[-1] == _PAD:
                 return None
             try:
-                raw = base64.b64decode(piece, validate=True)
+                raw = strict_b64decode(piece)
             except (binascii.Error, ValueError):
                 return None
             if at + len(raw) > size:

@@ -21,8 +21,8 @@ KINDS = (
 )
 DEFAULT_SUFFIX = "_unencrypted"
 # RE2 has neither back-references nor look-around; refuse them so a pattern
-# means the same to sops and to sealfile.
-_NOT_RE2 = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
+# means the same to sops and to sealfile.  (Compiled on first use, through ``re``'s cache.)
+_NOT_RE2 = r"\(\?[=!<]|\\[1-9]|\(\?P="
 
 
 @record(frozen=True)
@@ -50,7 +50,7 @@ class Selector:
 
 
 def compile_re2(pattern: str, what: str) -> re.Pattern[str]:
-    if _NOT_RE2.search(pattern):
+    if re.search(_NOT_RE2, pattern):
         raise ConfigError(f"can not compile regexp for {what}: back-references and look-around are not RE2")
     try:
         return re.compile(pattern)

@@ -167,7 +167,7 @@ class SopsFile:
         cipher.remember_ivs = keep_iv
         meta = self.metadata
         if self._sealed is not None:
-            hasher = MacHasher(meta.mac_only_encrypted)
+            hasher = MacHasher(meta.mac_only_encrypted, bulk=True)
             self._payload, self._sealed = self._sealed.open(cipher, hasher, keep_iv=keep_iv), None
             digest = hasher.hexdigest()
         else:
@@ -251,7 +251,7 @@ class SopsFile:
 
 def _payload_digest(plaintext: bytes, mac_only_encrypted: bool) -> str:
     """The MAC of a file whose only value is ``plaintext``, encrypted (what the tree walk would hash)."""
-    hasher = MacHasher(mac_only_encrypted)
+    hasher = MacHasher(mac_only_encrypted, bulk=True)
     hasher.add(plaintext, True)
     return hasher.hexdigest()
 

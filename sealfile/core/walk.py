@@ -62,13 +62,13 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
     track_comments = pred.on_comments
     decide = pred.decide
     component_matches = pred.component_matches
+    # a plain suffix selector (sops's default) is tested inline: this runs once per key of the file
+    suffix = pred.value if not track_comments and pred.regex is None else None
     stack: list[list[str]] = []  # comments seen so far at each open level (comment selectors only)
-    path: list[str] = []
 
-    def leaf(value: Any, matched: bool, is_comment: bool) -> Any:
+    def leaf(value: Any, aad: str, matched: bool, is_comment: bool) -> Any:
         if value is None:
             return None
-        aad = ":".join(path) + ":" if path else ":"
         return visit(value, aad, decide(matched, stack, is_comment), is_comment)
 
     # without comment selectors, "encrypt this leaf" is ``matched != by_default``: the loops below
@@ -77,11 +77,13 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
 
     for doc in docs:
         # the container being visited: its remaining items, itself, whether it is a mapping, whether
-        # its path matched the selector; its ancestors wait on ``parents`` with their own iterators
+        # its path matched the selector, and its path as additional data (``a:b:``; ``""`` at the top,
+        # where a list item's or a comment's is ``":"``); its ancestors wait on ``parents`` with their
+        # own iterators
         items: Any = iter(doc)
         container: list = doc
-        is_map, matched = True, False
-        parents: list[tuple[Any, list, bool, bool]] = []
+        is_map, matched, prefix = True, False, ""
+        parents: list[tuple[Any, list, bool, bool, str]] = []
         if track_comments:
             stack.append([])
         while True:
@@ -92,44 +94,45 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
                     if isinstance(key, Comment):
                         if track_comments:
                             stack[-1].append(key.text)
-                        item[0] = leaf(key, matched, True)
+                        item[0] = leaf(key, prefix or ":", matched, True)
                         continue
                     name = key if key.__class__ is str else str(key)
-                    path.append(name)
                     value = item[1]
-                    child_matched = matched or component_matches(name)
+                    if matched:
+                        child_matched = True
+                    elif suffix is not None:
+                        child_matched = name.endswith(suffix)
+                    else:
+                        child_matched = component_matches(name)
                     if isinstance(value, list):
-                        child = value
+                        child, child_prefix = value, prefix + name + ":"
                         break
                     if track_comments:
-                        item[1] = leaf(value, child_matched, False)
-                    elif value is not None:
-                        item[1] = visit(value, ":".join(path) + ":", child_matched is not by_default, False)
-                    path.pop()
-                    if track_comments:
+                        item[1] = leaf(value, prefix + name + ":", child_matched, False)
                         stack[-1] = []
+                    elif value is not None:
+                        item[1] = visit(value, prefix + name + ":", child_matched is not by_default, False)
             else:
                 for i, value in items:
                     if isinstance(value, Comment):
                         if track_comments:
                             stack[-1].append(value.text)
-                        new = leaf(value, matched, True)
+                        new = leaf(value, prefix or ":", matched, True)
                         if list_comments_as_items and isinstance(new, Comment) and new is not value:
                             new = new.text
                         container[i] = new
                         continue
                     if isinstance(value, list):
-                        child, child_matched = value, matched
+                        child, child_matched, child_prefix = value, matched, prefix
                         break
                     if track_comments:
-                        container[i] = leaf(value, matched, False)
+                        container[i] = leaf(value, prefix or ":", matched, False)
                         stack[-1] = []
                     elif value is not None:
-                        container[i] = visit(value, ":".join(path) + ":" if path else ":", matched is not by_default,
-                                             False)
+                        container[i] = visit(value, prefix or ":", matched is not by_default, False)
             if child is not None:  # descend; this container resumes after the child
-                parents.append((items, container, is_map, matched))
-                container, matched = child, child_matched
+                parents.append((items, container, is_map, matched, prefix))
+                container, matched, prefix = child, child_matched, child_prefix
                 is_map = isinstance(child, Mapping)
                 items = iter(child) if is_map else enumerate(child)
                 if track_comments:
@@ -139,8 +142,6 @@ def walk(docs: list[Mapping], selector: Selector, visit: Visitor, *, list_commen
                 stack.pop()
             if not parents:
                 break
-            items, container, is_map, matched = parents.pop()
-            if is_map:  # the finished container was the value of the parent's current key
-                path.pop()
+            items, container, is_map, matched, prefix = parents.pop()
             if track_comments:
                 stack[-1] = []

@@ -12,10 +12,8 @@ failed unwrap can say where it looked without ever showing a key.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import os
-import shlex
 import sys
 from typing import Any, ClassVar, Mapping
 
@@ -44,7 +42,7 @@ _CMD_CACHE_PREFIX = "age.cmd-identities:"
 
 def armor(blob: bytes) -> str:
     """Armor a binary age file byte-for-byte as age's ``armor.NewWriter`` does."""
-    b64 = base64.b64encode(blob).decode("ascii")
+    b64 = binascii.b2a_base64(blob, newline=False).decode("ascii")
     lines = [b64[i:i + _COLUMNS] for i in range(0, len(b64), _COLUMNS)]
     return ARMOR_HEADER + "\n" + "".join(line + "\n" for line in lines) + ARMOR_FOOTER + "\n"
 
@@ -110,10 +108,15 @@ def dearmor(text: str | bytes) -> bytes:
 def _strict_b64(line: bytes) -> bytes:
     """Go's ``base64.StdEncoding.Strict()``: padded, canonical trailing bits."""
     try:
-        decoded = base64.b64decode(line, validate=True)
+        if sys.version_info >= (3, 11):
+            decoded = binascii.a2b_base64(line, strict_mode=True)  # what b64decode(validate=True) runs
+        else:  # pragma: no cover - Python 3.10
+            import base64
+
+            decoded = base64.b64decode(line, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("invalid base64 in armored data") from None
-    if base64.b64encode(decoded) != line:
+    if binascii.b2a_base64(decoded, newline=False) != line:
         raise ValueError("non-canonical base64 in armored data")
     return decoded
 
@@ -275,7 +278,8 @@ def _run_cmd(command: str, ctx: KeyContext, recipient: str) -> bytes | str:
     Only the program name appears in errors: the rest of a command line, and
     whatever it prints on stderr, may be sensitive.
     """
-    import subprocess  # only for SOPS_AGE_KEY_CMD; not at start-up
+    import shlex  # only for SOPS_AGE_KEY_CMD; not at start-up
+    import subprocess
 
     try:
         argv = shlex.split(command)

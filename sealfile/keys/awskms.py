@@ -43,7 +43,6 @@ sops (which keeps the source text); a null value is refused (sops crashes).
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import os
 import re
@@ -56,12 +55,12 @@ from .base import (ATTEMPTS, CONNECT_TIMEOUT, FlagOption, KeyBase, KeyContext, K
 
 __all__ = ["KEY_TYPE", "AwsKmsKey", "parse_context", "context_to_string", "session_name"]
 
-#: sops's ``arnRegex``; Go's ``\w`` is ASCII and ``.`` stops at newlines
-_ARN = re.compile(r"arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+\Z", re.ASCII)
+#: sops's ``arnRegex`` (Go's ``\w`` is ASCII, ``.`` stops at newlines); patterns here compile on first use
+_ARN = r"arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+\Z"
 #: the separator sops's ``NewMasterKeyFromArn`` splits a role off at
 _ROLE_MARK = "+arn:aws:iam::"
 #: sops's ``stsSessionRegex``: ``@-_`` is a range, so '-' itself is dropped
-_STS_DROP = re.compile(r"[^a-zA-Z0-9=,.@-_]+")
+_STS_DROP = r"[^a-zA-Z0-9=,.@-_]+"
 _SESSION_NAME_LIMIT = 64
 _INVALID_CONTEXT = "Invalid KMS encryption context format"
 _CACHE = "awskms"
@@ -137,7 +136,7 @@ def session_name(hostname: str | None = None) -> str:
         import socket
 
         hostname = socket.gethostname()
-    name = "sops@" + _STS_DROP.sub("", hostname)
+    name = "sops@" + re.sub(_STS_DROP, "", hostname)
     return name[:_SESSION_NAME_LIMIT]
 
 
@@ -234,9 +233,10 @@ class AwsKmsKey(KeyBase):
             blob = client.encrypt(**kwargs)["CiphertextBlob"]
         except Exception as exc:  # botocore's errors, and anything under them
             raise MasterKeyError(_reason(exc, "AWS KMS Encrypt failed: ")) from None
-        return base64.b64encode(blob).decode("ascii")
+        return binascii.b2a_base64(blob, newline=False).decode("ascii")
 
     def unwrap(self, enc: str, ctx: KeyContext) -> bytes:
+        import base64  # not at start-up: every encrypt reads this module for its flags
         try:  # Go's StdEncoding skips CR and LF
             blob = base64.b64decode(enc.replace("\n", "").replace("\r", ""), validate=True)
         except (binascii.Error, ValueError):
@@ -285,7 +285,7 @@ class AwsKmsKey(KeyBase):
 # ------------------------------------------------------------------- clients
 
 def _region(arn: str) -> str:
-    match = _ARN.match(arn)
+    match = re.match(_ARN, arn, re.ASCII)
     if match is None:
         raise MasterKeyError(f"no valid ARN found in {arn!r}")
     return match.group(1)

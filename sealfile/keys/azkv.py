@@ -12,7 +12,6 @@ which still does the bearer challenge, retries and timeouts of the SDK.
 """
 from __future__ import annotations
 
-import base64
 import re
 from ..records import record, replace
 from typing import Any, ClassVar, Mapping
@@ -22,19 +21,24 @@ from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, import_sdk, 
 
 __all__ = ["KEY_TYPE", "AzureKeyVaultKey"]
 
-#: sops's NewMasterKeyFromURL pattern: {vaultUrl}/keys/{name}[/{version}]
-_URL = re.compile(r"(https://[^/]+)/keys/([^/]+)(/[^/]*)?")
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+#: sops's NewMasterKeyFromURL pattern: {vaultUrl}/keys/{name}[/{version}].  Like every pattern here it is
+#: compiled on first use, through ``re``'s cache: every encrypt reads this module for its flags, few use its keys
+_URL = r"(https://[^/]+)/keys/([^/]+)(/[^/]*)?"
+_B64URL = r"[A-Za-z0-9_-]*"
 _ALGORITHM = "RSA-OAEP-256"
 
 
 def _b64url(data: bytes) -> str:
+    import base64
+
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _unb64url(text: str) -> bytes:
     """Go's ``base64.RawURLEncoding``: URL alphabet, no padding, nothing else."""
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+    import base64
+
+    if not re.fullmatch(_B64URL, text) or len(text) % 4 == 1:
         raise MasterKeyError("the azure_kv enc field is not unpadded base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -67,7 +71,7 @@ class AzureKeyVaultKey(KeyBase):
             return cls(url, name, version)
         if not isinstance(spec, str):
             raise UnknownRecipient(f"an Azure Key Vault key must be a URL string, not {type(spec).__name__}")
-        match = _URL.fullmatch(spec.strip())
+        match = re.fullmatch(_URL, spec.strip())
         if match is None:
             raise UnknownRecipient(f"could not parse {spec.strip()!r} into a valid Azure Key Vault key: expected "
                                    "https://<vault>.vault.azure.net/keys/<name>[/<version>]")

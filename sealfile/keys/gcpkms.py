@@ -27,7 +27,6 @@ the bytes on the wire and in the file are unchanged by it.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import os
 import re
@@ -41,8 +40,9 @@ from .base import (ATTEMPTS, CONNECT_TIMEOUT, KeyBase, KeyContext, KeyEntry, Key
 
 __all__ = ["KEY_TYPE", "GcpKmsKey", "crc32c"]
 
-#: sops's pattern, checked before any call (``newKMSClient``)
-_RESOURCE_ID = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+")
+#: sops's pattern, checked before any call (``newKMSClient``); compiled on first use, through ``re``'s
+#: cache: every encrypt reads this module for its flags, and few runs use its keys
+_RESOURCE_ID = r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+"
 #: the scopes the Cloud KMS clients ask for (Go and Python alike)
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/cloudkms")
 _DEFAULT_HOST = "cloudkms.googleapis.com"
@@ -420,7 +420,7 @@ class GcpKmsKey(KeyBase):
         if not isinstance(spec, str):
             raise UnknownRecipient(f"a GCP KMS resource ID must be a string, not {type(spec).__name__}")
         resource_id = spec.replace(" ", "").strip()  # sops removes every space
-        if not _RESOURCE_ID.fullmatch(resource_id):
+        if not re.fullmatch(_RESOURCE_ID, resource_id):
             raise UnknownRecipient(f"not a GCP KMS key resource ID "
                                    f"(projects/P/locations/L/keyRings/R/cryptoKeys/K): {spec!r}")
         return cls(resource_id)
@@ -429,7 +429,7 @@ class GcpKmsKey(KeyBase):
         return self.resource_id
 
     def _check(self) -> None:
-        if not _RESOURCE_ID.fullmatch(self.resource_id):
+        if not re.fullmatch(_RESOURCE_ID, self.resource_id):
             raise MasterKeyError(f"no valid resource ID found in {self.resource_id!r}")
 
     def wrap(self, data_key: bytes, ctx: KeyContext) -> str:
@@ -446,12 +446,14 @@ class GcpKmsKey(KeyBase):
                                  "the request was corrupted in transit")
         if response.ciphertext_crc32c is not None and response.ciphertext_crc32c != crc32c(ciphertext):
             raise MasterKeyError("GCP KMS Encrypt response failed its checksum: corrupted in transit")
-        return base64.b64encode(ciphertext).decode("ascii")
+        return binascii.b2a_base64(ciphertext, newline=False).decode("ascii")
 
     def unwrap(self, enc: str, ctx: KeyContext) -> bytes:
         self._check()
         if not enc:
             raise MasterKeyError("the gcp_kms entry has no enc value")
+        import base64
+
         try:  # Go's StdEncoding: padded, ignores line breaks
             ciphertext = base64.b64decode(enc.replace("\n", "").replace("\r", ""), validate=True)
         except (binascii.Error, ValueError):

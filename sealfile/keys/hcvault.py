@@ -19,13 +19,14 @@ from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339,
 __all__ = ["KEY_TYPE", "VaultTransitKey"]
 
 _EXAMPLE = "https://vault.example.com:8200/v1/transit/keys/keyName"
-#: sops's checks on the URI's path (unanchored, as Go's ``Regexp.Match``)
-_PREFIXED = re.compile(r"/[^/]+/v[0-9]+/[^/]+/[^/]+/[^/]+")
-_WELL_FORMED = re.compile(r"/v[0-9]+/[^/]+/[^/]+/[^/]+")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+(%25[^\]]*)?\]|[^\s/?#@\[\]:]+)(:[0-9]*)?")
+#: sops's checks on the URI's path (unanchored, as Go's ``Regexp.Match``); like every pattern here, compiled
+#: on first use through ``re``'s cache: every encrypt reads this module for its flags, and few runs use its keys
+_PREFIXED = r"/[^/]+/v[0-9]+/[^/]+/[^/]+/[^/]+"
+_WELL_FORMED = r"/v[0-9]+/[^/]+/[^/]+/[^/]+"
+_SCHEME = r"([A-Za-z][A-Za-z0-9+.\-]*):"
+_HOST = r"(\[[0-9A-Fa-f:.]+(%25[^\]]*)?\]|[^\s/?#@\[\]:]+)(:[0-9]*)?"
 #: characters Go leaves as they are in an already-escaped path (``validEncoded``)
-_VALID_PATH = re.compile(r"[A-Za-z0-9\-_.~$&+,/:;=@!'()*\[\]%]*")
+_VALID_PATH = r"[A-Za-z0-9\-_.~$&+,/:;=@!'()*\[\]%]*"
 
 
 KEY_TYPE = KeyType(
@@ -140,7 +141,7 @@ def _split_uri(uri: str) -> tuple[str, str]:
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in uri):
         raise UnknownRecipient("invalid control character in Vault URL")
     rest, _, fragment = uri.partition("#")
-    match = _SCHEME.match(rest)
+    match = re.match(_SCHEME, rest)
     if not match:
         raise UnknownRecipient(f"missing scheme in Vault URL (should be like this: {_EXAMPLE}), got: {uri}")
     scheme, rest = match.group(1).lower(), rest[match.end():]
@@ -152,14 +153,14 @@ def _split_uri(uri: str) -> tuple[str, str]:
         raise UnknownRecipient(f"missing host in Vault URL (should be like this: {_EXAMPLE}), got: {uri}")
     authority, slash, path = rest[2:].partition("/")
     host = authority.rpartition("@")[2]
-    if not host or not _HOST.fullmatch(host):
+    if not host or not re.fullmatch(_HOST, host):
         raise UnknownRecipient(f"invalid host or port {host!r} in Vault URL {uri}")
     bad = re.search(r"%(?![0-9A-Fa-f]{2})", authority + slash + path)
     if bad:
         raise UnknownRecipient(f"invalid URL escape {(authority + slash + path)[bad.start():bad.start() + 3]!r} "
                                f"in Vault URL {uri}")
     path = slash + path
-    if not _VALID_PATH.fullmatch(path):  # Go re-escapes what was not validly escaped
+    if not re.fullmatch(_VALID_PATH, path):  # Go re-escapes what was not validly escaped
         from urllib.parse import quote, unquote
 
         from .vaultclient import PATH_SAFE
@@ -171,10 +172,10 @@ def _split_uri(uri: str) -> tuple[str, str]:
 
 def _engine_and_key(request_uri: str) -> tuple[str, str]:
     """sops's ``engineAndKeyFromPath``: the segment before ``keys`` is not checked."""
-    if _PREFIXED.search(request_uri):
+    if re.search(_PREFIXED, request_uri):
         raise UnknownRecipient("running Vault with a prefixed URL is not supported! (Format has to be like "
                                f"{_EXAMPLE})")
-    if not _WELL_FORMED.search(request_uri):
+    if not re.search(_WELL_FORMED, request_uri):
         raise UnknownRecipient(f"vault path does not seem to be formatted correctly: (eg. {_EXAMPLE})")
     dirs = request_uri.strip("/").split("/")
     parts = [d for d in dirs[1:-2] if d]

@@ -19,7 +19,9 @@ from .base import KeyBase, KeyContext, KeyEntry, KeyOrder, KeyType, now_rfc3339,
 
 __all__ = ["KEY_TYPE", "PgpKey"]
 
-_FINGERPRINT = re.compile(r"(?:0[xX])?(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})!?")
+#: a fingerprint or key ID as sops accepts it; compiled on first use, through ``re``'s cache: every encrypt
+#: reads this module for its flags, and few runs use its keys
+_FINGERPRINT = r"(?:0[xX])?(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})!?"
 _STATUS = "[GNUPG:] "
 #: gpg's INV_RECP reason codes (doc/DETAILS)
 _INV_RECP = {
@@ -103,7 +105,7 @@ class PgpKey(KeyBase):
         if not isinstance(spec, str):
             raise UnknownRecipient(f"a PGP fingerprint must be a string, not {type(spec).__name__}")
         fingerprint = spec.replace(" ", "").strip()
-        if not _FINGERPRINT.fullmatch(fingerprint):
+        if not re.fullmatch(_FINGERPRINT, fingerprint):
             raise UnknownRecipient(f"not a PGP fingerprint or long key ID (40 or 16 hex digits): {spec!r}")
         return cls(fingerprint)
 

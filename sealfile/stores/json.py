@@ -25,8 +25,9 @@ from .storable import single_document
 
 __all__ = ["JsonStore", "decode_go_utf8", "parse_object", "encode_json", "go_json_bytes", "indent_unit"]
 
-#: the stand-ins ``surrogateescape`` decodes undecodable bytes to (U+DC80..U+DCFF, one per byte)
-_ESCAPED_BYTES = re.compile("[\udc80-\udcff]")
+#: the stand-ins ``surrogateescape`` decodes undecodable bytes to (U+DC80..U+DCFF, one per byte); this and
+#: :data:`_SURROGATES` are compiled on first use (through ``re``'s cache), as few files need them
+_ESCAPED_BYTES = "[\udc80-\udcff]"
 
 
 def decode_go_utf8(data: bytes) -> str:
@@ -42,7 +43,7 @@ def decode_go_utf8(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return _ESCAPED_BYTES.sub("\ufffd", data.decode("utf-8", "surrogateescape"))
+        return re.sub(_ESCAPED_BYTES, "\ufffd", data.decode("utf-8", "surrogateescape"))
 
 
 # ---------------------------------------------------------------------------
@@ -52,7 +53,7 @@ _EXACT_INT_LIMIT = 2**53
 #: the start of an object whose first member's value is a string, up to that string's opening quote
 _FIRST_STRING_MEMBER = re.compile(rb'[ \t\n\r]*\{[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*"')
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
+_SURROGATES = "[\ud800-\udfff]"
 _JSON_SPACE = " \t\n\r"
 
 
@@ -96,7 +97,8 @@ def _fix_surrogates(node: Any) -> Any:
     Fixes containers in place, visiting them with an explicit stack (any depth).
     """
     if isinstance(node, str):
-        return _SURROGATES.sub("\ufffd", node)
+        return re.sub(_SURROGATES, "\ufffd", node)
+    surrogates = re.compile(_SURROGATES)
     stack = [node]
     while stack:
         container = stack.pop()
@@ -105,13 +107,13 @@ def _fix_surrogates(node: Any) -> Any:
                 for i in (0, 1):
                     value = pair[i]
                     if isinstance(value, str):
-                        pair[i] = _SURROGATES.sub("\ufffd", value)
+                        pair[i] = surrogates.sub("\ufffd", value)
                     elif isinstance(value, list):
                         stack.append(value)
         elif isinstance(container, list):
             for i, value in enumerate(container):
                 if isinstance(value, str):
-                    container[i] = _SURROGATES.sub("\ufffd", value)
+                    container[i] = surrogates.sub("\ufffd", value)
                 elif isinstance(value, list):
                     stack.append(value)
     return node
@@ -256,7 +258,7 @@ def go_json_bytes(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return _SURROGATES.sub(r"\\ufffd", text).encode("utf-8")
+        return re.sub(_SURROGATES, r"\\ufffd", text).encode("utf-8")
 
 
 # ---------------------------------------------------------------------------
