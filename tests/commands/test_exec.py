@@ -311,7 +311,13 @@ def test_exec_file_dir_removed_and_status_propagated(world, command, code):
     ours = run_sealfile(["exec-file", str(f), f"echo {{}} > {side}; {command}"], world.env, cwd=world.work)
     assert time.monotonic() - start < 10  # no hang when the FIFO is not (fully) read
     theirs = run_sops(world.sops, ["exec-file", str(f), f"{command}"], world.env, cwd=world.work)
-    assert ours.returncode == theirs.returncode == code
+    assert ours.returncode == code
+    # sops's FIFO writer races the removal of the directory when the command never opens the file: now
+    # and then it exits 1 with "open …/tmp-file: no such file or directory" after the command is done
+    # (seen in CI); sealfile reports the command's own status every time
+    raced = (command.startswith(("true", "exit")) and theirs.returncode == 1
+             and b"no such file or directory" in theirs.stderr)
+    assert theirs.returncode == code or raced, theirs.stderr
     path = Path(side.read_text().strip())
     assert path.name == "tmp-file"
     assert not path.parent.exists()
