@@ -7,9 +7,12 @@ text, its tree and the output passed 1 GB.  Read in regions instead, only the
 file's bytes, the output and one region's tree exist together.
 
 A region is a run of the root mapping's top-level entries: the file is cut
-at lines that start a top-level key (a plain key character at column 0) right
-after a line of content without a ``#``, so no comment, blank line or document
-marker lies on a cut.  Each region is then a YAML document of its own whose root holds
+at lines that start a top-level key (a plain key character at column 0), or
+at the column-0 comment lines right above one, after a line of content
+without a ``#`` (blank lines between that line and a key with no comments
+above it stay with the region before), so no comment that could belong
+elsewhere lies on a cut.  Each region is then a YAML document of its own
+whose root holds
 exactly those entries, and reading it with the whole-file reader gives the
 entries (comments placed) that reading the whole file gives, because nothing
 that decides where a comment goes crosses a cut.
@@ -53,6 +56,9 @@ _ANCHORS = re.compile(rb"(?:^|[ \[{,])[&*]", re.M)
 #: the top-level key of sops's metadata
 _SOPS_LINE = re.compile(rb"^sops:", re.M)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+#: how a line ends whose value is empty or not over (``key:``, ``-``, a block scalar's ``|+`` header, an
+#: open flow collection): go-yaml attaches the comments before such a line by what comes after it
+_OPEN_ENDS = (b":", b"-", b"|", b">", b"+", b"[", b"{", b",")
 
 
 def cut(data: bytes, size: int) -> list[int] | None:
@@ -77,23 +83,45 @@ def cut(data: bytes, size: int) -> list[int] | None:
     return starts if len(starts) > 1 else None
 
 
-def _cut_before(data: bytes, key: int) -> int:
-    """Where to cut for the top-level key at ``key``: before the comment lines right above it when
-    they start at column 0 with no blank line in or around them (they are that key's, wherever
-    they are read), else at the key itself; -1 when no cut can go there.
+def _line_before(data: bytes, at: int) -> tuple[int, bytes]:
+    """The start and the text of the line that ends right before ``at`` (a line start)."""
+    line = data.rfind(b"\n", 0, at - 1) + 1
+    return line, data[line:at - 1]
 
-    The line before the cut must be content without a ``#`` (where go-yaml puts a comment can
-    depend on what follows it, even after ``- ``) and not an entry of a sequence at column 0
-    (go-yaml keeps column-0 comments after one inside it).
+
+def _cut_before(data: bytes, key: int) -> int:
+    """Where to cut for the top-level key whose line starts at ``key``, or -1 for no cut there.
+
+    The cut goes before the column-0 comment lines right above the key (they
+    are that key's, wherever they are read), with content right above them;
+    a key without comments may have blank lines above it, which stay with the
+    region before (a ``|+`` scalar there keeps them).  The content line above must
+    have no ``#`` (where go-yaml puts a comment can depend on what follows it,
+    even after ``- ``) and must end a value (not ``key:``, ``-``, a block
+    scalar header or a tag, which may stand for an empty value: see
+    :data:`_OPEN_ENDS`), and with comments above the key it must not be an
+    entry of a sequence at column 0 (go-yaml keeps column-0 comments after one
+    inside it).
     """
     at = key
-    while True:
-        line = data.rfind(b"\n", 0, at - 1) + 1
-        prev = data[line:at - 1]
-        if prev[:1] != b"#" or line == 0:
+    while at > 0:
+        line, text = _line_before(data, at)
+        if text[:1] != b"#":
             break
         at = line
-    if not prev.strip(b" ") or b"#" in prev or prev[:1] == b"-":
+    start = at
+    while start > 0:
+        line, text = _line_before(data, start)
+        if text.strip(b" "):
+            break
+        if at < key:
+            return -1  # a blank line between content and comments: go-yaml may split the run its own way
+        start = line
+    if start == 0:
+        return -1
+    _, prev = _line_before(data, start)
+    if (b"#" in prev or b" !" in prev or (at < key and prev[:1] == b"-")
+            or prev.rstrip(b" ")[-1:] in _OPEN_ENDS):
         return -1
     return at
 

@@ -28,14 +28,21 @@ back as the same typed value.
 Anything else (items reordered, list elements added or removed, a change
 inside a flow collection that needs new lines...) makes these functions
 return None, and the caller writes the file with the go-yaml emitter as
-before.
+before.  A splice that added or removed lines of structure (a comment made
+a list item, a key added, removed or rewritten) is read again, as decrypt
+reads it, before it is used: if it does not give back exactly the documents
+it was made from (comments aside), the emitter writes the file.  A comment
+go-yaml gives an outer list while it sits among the inner list's lines once
+made such a splice cut an item in two.
 """
 from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ...core.tree import Comment, Mapping
+from ...core.tree import Comment, Mapping, without_comments
+from ...errors import SealfileError
 from .emitter import emit_documents, encode_all
+from .reader import ENCRYPTED, decode_text, read_documents
 from .scalars import render_scalar
 from .sourcemap import COMMENT, CONTAINER, FOLDED, LITERAL, Record, SourceMap
 
@@ -58,9 +65,31 @@ def splice_encrypted(sm: SourceMap, docs: list[Mapping], metadata: Mapping | Non
     try:
         splicer = _Splicer(sm, docs, indent, view=False)
         splicer.run(metadata)
-        return splicer.build_bytes()
+        data = splicer.build_bytes()
     except _Cannot:
         return None
+    if splicer.structural and not _reads_back(data, docs, metadata is not None):
+        return None
+    return data
+
+
+def _reads_back(data: bytes, docs: list[Mapping], with_metadata: bool) -> bool:
+    """Whether ``data`` reads, as decrypt will read it, as ``docs`` (comments aside), each with a
+    ``sops`` mapping when ``with_metadata``."""
+    try:
+        again = read_documents(decode_text(data), ENCRYPTED, data)
+    except SealfileError:
+        return False
+    if len(again) != len(docs):
+        return False
+    for read, doc in zip(again, docs):
+        if with_metadata:
+            if not isinstance(read.get("sops"), Mapping):
+                return False
+            read = Mapping([item for item in read if item[0] != "sops"])
+        if without_comments(read) != without_comments(doc):
+            return False
+    return True
 
 
 def render_view(sm: SourceMap, docs: list[Mapping], indent: int) -> str | None:
@@ -104,6 +133,9 @@ class _Splicer:
         self.indent = indent if 2 <= indent <= 9 else (4 if indent == 0 else 2)
         self.view = view
         self.edits: list[tuple[int, int, str]] = []
+        #: an edit added or removed lines of structure (an item, a key, a rewritten pair), not just a
+        #: value or a comment's text: the result is read again before it is used
+        self.structural = False
 
     # --- the whole text ------------------------------------------------------------------------
 
@@ -239,7 +271,7 @@ class _Splicer:
             if isinstance(value, Comment):
                 self.comment(pos, value.text)
             elif is_token(value) and not rec.flow:
-                self.comment_to_item(rec, pos, value)
+                self.comment_to_item(rec, i, pos, value)
             else:
                 raise _Cannot()
             return
@@ -324,8 +356,16 @@ class _Splicer:
         if self.text[pos + 1:end] != new:
             self.edits.append((pos + 1, end, new))
 
-    def comment_to_item(self, rec: Record, pos: int, token: str) -> None:
-        """An encrypted comment of a block sequence: a ``- ENC[...]`` item on the comment's line."""
+    def comment_to_item(self, rec: Record, i: int, pos: int, token: str) -> None:
+        """An encrypted comment of a block sequence: a ``- ENC[...]`` item on the comment's line.
+
+        go-yaml may give a sequence a comment that sits, in the text, among the lines of the item
+        before it (``- - a`` then ``  # c`` then ``  - b``: the comment is the outer sequence's); an
+        item written there would cut that item in two, so the file is emitted instead.
+        """
+        self.structural = True
+        if i > 0 and self.item_end(rec, i - 1) > pos:
+            raise _Cannot()
         text = self.text
         start = _line_start(text, pos)
         column = _column(text, rec.start)
@@ -368,10 +408,12 @@ class _Splicer:
         return line, _after_line(text, self.item_end(rec, i))
 
     def remove_item(self, rec: Record, i: int) -> None:
+        self.structural = True
         start, end = self.own_lines(rec, i)
         self.edits.append((start, end, ""))
 
     def rewrite_pair(self, rec: Record, i: int, pair: list) -> None:
+        self.structural = True
         if rec.flow:
             raise _Cannot()
         sm, text = self.sm, self.text
@@ -384,6 +426,7 @@ class _Splicer:
         self.edits.append((k, end, _indented(rendered, _column(text, k))))
 
     def append_pairs(self, rec: Record, pairs: list[list], last_kept: int) -> None:
+        self.structural = True
         if rec.flow or last_kept < 0:
             raise _Cannot()
         text = self.text
