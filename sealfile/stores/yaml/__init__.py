@@ -20,12 +20,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..base import StoreDefaults
-from ...errors import EncryptedFileUnreadable, ExcessiveAliasing, MetadataError, MetadataNotFound, ParseError
-from ...core.tree import Mapping, without_comments
+from ...errors import (EmitError, EncryptedFileUnreadable, ExcessiveAliasing, MetadataError, MetadataNotFound,
+                       ParseError)
+from ...core.tree import Comment, Mapping, without_comments
 from ...core.treeedit import same_tree
 from .emitter import emit_documents, emit_value
 from .sourcemap import SourcedDocs, attach
-from .splice import render_view, splice_encrypted
+from .splice import reads_back, render_view, splice_encrypted
 from ..storable import unique_top_keys
 from .reader import ENCRYPTED, PLAIN, decode_text, read_documents
 
@@ -35,6 +36,26 @@ SOPS_KEY = "sops"
 #: files at least this large are read in regions where they can be (kept equal to ``regions.LARGE``, which
 #: is not imported for smaller files; tests/formats/test_yaml_regions.py checks the two agree)
 _LARGE = 4 << 20
+
+
+def _has_comments(docs: list[Mapping]) -> bool:
+    """Whether any comment item is in ``docs``, at any depth."""
+    stack: list[Any] = list(docs)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            for key, value in node:
+                if isinstance(key, Comment):
+                    return True
+                if isinstance(value, list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            for value in node:
+                if isinstance(value, Comment):
+                    return True
+                if isinstance(value, list):
+                    stack.append(value)
+    return False
 
 
 class YamlStore(StoreDefaults):
@@ -113,7 +134,14 @@ class YamlStore(StoreDefaults):
             data = splice_encrypted(source, docs, metadata, self.indent)
             if data is not None:
                 return data
-        return emit_documents(docs, self.indent, metadata)
+        data = emit_documents(docs, self.indent, metadata)
+        if _has_comments(docs) and not reads_back(data, docs, True):
+            # a comment the go-yaml port placed where sops would not (a layout sops reads its own way)
+            # can make go-yaml's encoder write text that no longer parses: refuse, never write that
+            raise EmitError("the encrypted file would not read back: a comment sits where sealfile "
+                            "cannot place it as sops does (near a flow collection, or indented deeper "
+                            "than what follows it); move or remove that comment")
+        return data
 
     def layout_view(self, docs: list[Mapping]) -> bytes | None:
         """Decrypted documents in the layout of the encrypted text they were read from (``edit``).

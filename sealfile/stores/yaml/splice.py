@@ -46,7 +46,7 @@ from .reader import ENCRYPTED, decode_text, read_documents
 from .scalars import render_scalar
 from .sourcemap import COMMENT, CONTAINER, FOLDED, LITERAL, Record, SourceMap
 
-__all__ = ["splice_encrypted", "render_view", "is_token"]
+__all__ = ["splice_encrypted", "render_view", "is_token", "reads_back"]
 
 _TOKEN_PREFIX = "ENC[AES256_GCM,data:"
 
@@ -68,12 +68,12 @@ def splice_encrypted(sm: SourceMap, docs: list[Mapping], metadata: Mapping | Non
         data = splicer.build_bytes()
     except _Cannot:
         return None
-    if splicer.structural and not _reads_back(data, docs, metadata is not None):
+    if splicer.structural and not reads_back(data, docs, metadata is not None):
         return None
     return data
 
 
-def _reads_back(data: bytes, docs: list[Mapping], with_metadata: bool) -> bool:
+def reads_back(data: bytes, docs: list[Mapping], with_metadata: bool) -> bool:
     """Whether ``data`` reads, as decrypt will read it, as ``docs`` (comments aside), each with a
     ``sops`` mapping when ``with_metadata``."""
     try:
@@ -87,7 +87,21 @@ def _reads_back(data: bytes, docs: list[Mapping], with_metadata: bool) -> bool:
             if not isinstance(read.get("sops"), Mapping):
                 return False
             read = Mapping([item for item in read if item[0] != "sops"])
-        if without_comments(read) != without_comments(doc):
+        if not _same_values(without_comments(read), without_comments(doc)):
+            return False
+    return True
+
+
+def _same_values(a: Any, b: Any) -> bool:
+    """Structural equality from an explicit stack (any depth), scalars of the same type, NaN equal to NaN."""
+    pending = [(a, b)]
+    while pending:
+        a, b = pending.pop()
+        if isinstance(a, list):
+            if not (isinstance(b, list) and isinstance(b, Mapping) == isinstance(a, Mapping) and len(a) == len(b)):
+                return False
+            pending.extend(zip(a, b))
+        elif not (type(a) is type(b) and (a == b or (a != a and b != b))):
             return False
     return True
 
