@@ -19,8 +19,11 @@ from .treepath import PathComponent
 __all__ = ["set_in_tree", "unset_in_tree", "same_tree"]
 
 
-def same_tree(a: Any, b: Any) -> bool:
+def same_tree(a: Any, b: Any, *, nan_equal: bool = False) -> bool:
     """sops's ``equals``: structural, and scalars equal only with the same type (1 != 1.0).
+
+    ``nan_equal``: a NaN equals a NaN (whether a written file reads back as its tree; sops's
+    ``equals`` has a NaN unequal to itself).
 
     Compares pairs of nodes from an explicit stack, so values of any depth work.
     """
@@ -37,7 +40,7 @@ def same_tree(a: Any, b: Any) -> bool:
             if not (isinstance(b, list) and not isinstance(b, Mapping) and len(a) == len(b)):
                 return False
             pending.extend(zip(a, b))
-        elif not (type(a) is type(b) and a == b):
+        elif not (type(a) is type(b) and (a == b or (nan_equal and a != a and b != b))):
             return False
     return True
 

@@ -28,13 +28,12 @@ from .emitter import emit_documents, emit_value
 from .sourcemap import SourcedDocs, attach
 from .splice import reads_back, render_view, splice_encrypted
 from ..storable import unique_top_keys
+from .policy import SOPS_KEY, without_metadata
 from .reader import ENCRYPTED, PLAIN, decode_text, read_documents
 
 __all__ = ["YamlStore"]
 
-SOPS_KEY = "sops"
-#: files at least this large are read in regions where they can be (kept equal to ``regions.LARGE``, which
-#: is not imported for smaller files; tests/formats/test_yaml_regions.py checks the two agree)
+#: files at least this large are read in regions where they can be (:mod:`.regions`, imported only then)
 _LARGE = 4 << 20
 
 
@@ -115,7 +114,7 @@ class YamlStore(StoreDefaults):
         if layout and self.keep_layout:
             docs = attach(text, docs, data)  # before the sops keys go: the map knows where they were
         for doc in docs:
-            doc[:] = [item for item in doc if not (isinstance(item[0], str) and item[0] == SOPS_KEY)]
+            doc[:] = without_metadata(doc)
         return docs, without_comments(metadata)
 
     def dump_plain(self, docs: list[Mapping]) -> bytes:

@@ -26,13 +26,20 @@ from ...errors import ParseError
 from .resolve import MERGE, NULL, STR, ResolveError, decode_scalar, resolve, short_tag
 
 __all__ = [
-    "PLAIN", "ENCRYPTED", "Policy", "STRICT", "LENIENT", "TOP_ONLY", "document_policy", "value_policy",
+    "PLAIN", "ENCRYPTED", "SOPS_KEY", "without_metadata", "Policy", "STRICT", "LENIENT", "TOP_ONLY", "document_policy", "value_policy",
     "scalar_value", "check_root_scalar", "is_merge_key", "check_merge_value", "root_error", "kind_of", "yaml_error",
     "first_libyaml_error", "duplicate_key_error", "complex_key_error", "unknown_anchor_error", "recursive_anchor_error",
 ]
 
 #: the two ways sops reads a YAML file: ``sops encrypt``'s plaintext, or an encrypted file
 PLAIN, ENCRYPTED = "plain", "encrypted"
+#: the top-level key that holds sops's metadata, in every document of an encrypted file
+SOPS_KEY = "sops"
+
+
+def without_metadata(doc: Mapping) -> Mapping:
+    """``doc`` without its top-level ``sops`` key (the only place the metadata is looked for)."""
+    return Mapping([item for item in doc if not (isinstance(item[0], str) and item[0] == SOPS_KEY)])
 
 
 class Policy:
@@ -64,7 +71,7 @@ def document_policy(index: int, mode: str) -> Policy:
 def value_policy(parent: Policy, is_top: bool, key: Any) -> Policy:
     """The policy for the value of ``key`` in a mapping checked with ``parent``."""
     if parent is TOP_ONLY:
-        return STRICT if (is_top and key == "sops") else LENIENT
+        return STRICT if (is_top and key == SOPS_KEY) else LENIENT
     return parent
 
 

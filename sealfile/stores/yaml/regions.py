@@ -23,7 +23,8 @@ cut), LF line breaks, UTF-8 without a BOM.  Anything unexpected while reading
 the regions (a region that does not parse, a top-level key repeated across
 regions, a region that would not splice back) raises :class:`RegionsDeclined`
 before anything is written, and the caller reads the file whole, which also
-reports any error exactly as it would have.  Small files are always read whole.
+reports any error exactly as it would have.  Small files are always read whole
+(the store decides what is large).
 """
 from __future__ import annotations
 
@@ -34,18 +35,15 @@ from typing import Any, Iterator
 from ...core.tree import Comment, Mapping, without_comments
 from ...errors import RegionsDeclined, SealfileError
 from .emitter import emit_parts
+from .policy import SOPS_KEY, without_metadata
 from .reader import ENCRYPTED, PLAIN, decode_text, read_documents
 from .sourcemap import attach
 from .splice import splice_encrypted
 
-__all__ = ["LARGE", "REGION", "cut", "open_regions", "EncryptedRegions", "PlainRegions", "EncryptedWriter"]
+__all__ = ["REGION", "cut", "open_regions", "EncryptedRegions", "PlainRegions", "EncryptedWriter"]
 
-#: files below this size are read whole
-LARGE = 4 << 20
 #: the least size of a region (the last one may be smaller)
 REGION = 128 << 10
-
-SOPS_KEY = "sops"
 
 #: a line break followed by a character that can start a plain top-level key
 _KEY_LINE = re.compile(rb"\n(?=[A-Za-z0-9_])")
@@ -229,8 +227,7 @@ class EncryptedRegions(_Regions):
             if index == self.sops_index and self._sops_docs is not None:
                 docs, self._sops_docs = self._sops_docs, None
                 self._check_keys(docs[0])
-                root = docs[0]
-                root[:] = [item for item in root if not (isinstance(item[0], str) and item[0] == SOPS_KEY)]
+                docs[0][:] = without_metadata(docs[0])
             else:
                 docs = self.read(index)
                 if docs[0].find(SOPS_KEY) >= 0:

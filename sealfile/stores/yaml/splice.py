@@ -40,8 +40,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...core.tree import Comment, Mapping, without_comments
+from ...core.treeedit import same_tree
 from ...errors import SealfileError
 from .emitter import emit_documents, encode_all
+from .policy import SOPS_KEY, without_metadata
 from .reader import ENCRYPTED, decode_text, read_documents
 from .scalars import render_scalar
 from .sourcemap import COMMENT, CONTAINER, FOLDED, LITERAL, Record, SourceMap
@@ -84,24 +86,10 @@ def reads_back(data: bytes, docs: list[Mapping], with_metadata: bool) -> bool:
         return False
     for read, doc in zip(again, docs):
         if with_metadata:
-            if not isinstance(read.get("sops"), Mapping):
+            if not isinstance(read.get(SOPS_KEY), Mapping):
                 return False
-            read = Mapping([item for item in read if item[0] != "sops"])
-        if not _same_values(without_comments(read), without_comments(doc)):
-            return False
-    return True
-
-
-def _same_values(a: Any, b: Any) -> bool:
-    """Structural equality from an explicit stack (any depth), scalars of the same type, NaN equal to NaN."""
-    pending = [(a, b)]
-    while pending:
-        a, b = pending.pop()
-        if isinstance(a, list):
-            if not (isinstance(b, list) and isinstance(b, Mapping) == isinstance(a, Mapping) and len(a) == len(b)):
-                return False
-            pending.extend(zip(a, b))
-        elif not (type(a) is type(b) and (a == b or (a != a and b != b))):
+            read = without_metadata(read)
+        if not same_tree(without_comments(read), without_comments(doc), nan_equal=True):
             return False
     return True
 
