@@ -91,15 +91,19 @@ def encrypt(data: bytes, settings: Settings, *, input_type: str, output_type: st
     opaque = in_store.opaque
     # a binary file is one opaque value: as bytes it can go straight into an envelope
     whole = opaque and len(data) > 0 and out_store.json_envelope
+    threshold = recipients.shamir_threshold or (rule.shamir_threshold if rule else 0)
+    mac_only = False if opaque else bool(options.mac_only_encrypted or (rule.mac_only_encrypted if rule else False))
+
+    def selector() -> Selector:  # merging can fail: asked for only once the file has been read
+        return merge_selector(options.selectors, rule) or Selector()
+
     regions = in_store.regions(data, False) if out_store is in_store and not opaque else None
     if regions is not None:
         from .regions import encrypt_in_regions
 
-        out = encrypt_in_regions(
-            regions, in_store, selector=lambda: merge_selector(options.selectors, rule) or Selector(),
-            mac_only_encrypted=bool(options.mac_only_encrypted or (rule.mac_only_encrypted if rule else False)),
-            layout=options.layout, groups=lambda: _groups(recipients, rule),
-            threshold=recipients.shamir_threshold or (rule.shamir_threshold if rule else 0), keys=settings.keys)
+        out = encrypt_in_regions(regions, in_store, selector=selector, mac_only_encrypted=mac_only,
+                                 layout=options.layout, groups=lambda: _groups(recipients, rule),
+                                 threshold=threshold, keys=settings.keys)
         if out is not None:
             return out
     docs = [] if whole else load_plain(in_store, data, layout=out_store is in_store)
@@ -111,11 +115,8 @@ def encrypt(data: bytes, settings: Settings, *, input_type: str, output_type: st
     if not whole and not docs:
         raise EmptyDocument("cannot encrypt an empty file: at least one document is needed")
     groups = _groups(recipients, rule)
-    threshold = recipients.shamir_threshold or (rule.shamir_threshold if rule else 0)
-    selector = None if opaque else (merge_selector(options.selectors, rule) or Selector())
-    mac_only = False if opaque else bool(options.mac_only_encrypted or (rule.mac_only_encrypted if rule else False))
-    sf = SopsFile.create(in_store, docs, selector=selector, mac_only_encrypted=mac_only, layout=options.layout,
-                         whole_payload=data if whole else None)
+    sf = SopsFile.create(in_store, docs, selector=None if opaque else selector(), mac_only_encrypted=mac_only,
+                         layout=options.layout, whole_payload=data if whole else None)
     sf.encrypt(out_store)  # refuses what the output format cannot hold before any key service is asked
     sf.rewrap(groups, threshold, settings.keys)
     return sf.dump(out_store)
