@@ -28,7 +28,7 @@ from .resolve import needs_double_quotes
 __all__ = [
     "PLAIN", "SINGLE", "DOUBLE", "LITERAL", "E_STREAM_START", "E_STREAM_END", "E_DOC_START", "E_DOC_END",
     "E_SCALAR", "E_SEQ_START", "E_SEQ_END", "E_MAP_START", "E_MAP_END", "BREAKS", "printable", "Analysis",
-    "analyze", "select_style", "EmitEvent", "scalar_event", "EventBuilder",
+    "analyze", "string_style", "select_style", "EmitEvent", "scalar_event", "EventBuilder",
 ]
 
 #: scalar styles
@@ -176,6 +176,14 @@ def analyze(value: str, analyses: dict[str, Analysis]) -> Analysis:
     return a
 
 
+def string_style(value: str) -> int:
+    """The style sops's encoder asks for a string (before :func:`select_style` checks it): literal
+    for several lines, double-quoted where a plain scalar would read back as another type."""
+    if "\n" in value:
+        return LITERAL
+    return DOUBLE if needs_double_quotes(value) else PLAIN
+
+
 def select_style(style: int, a: Analysis, value: str, flow: bool, simple_key: bool) -> int:
     """``yaml_emitter_select_scalar_style`` for an untagged, implicit scalar."""
     if simple_key and a.multiline:
@@ -238,16 +246,10 @@ def scalar_event(value: Any, analyses: dict[str, Analysis]) -> EmitEvent:
             ev.an = analyze(text, analyses)
             ev.style = select_style(style, ev.an, text, False, False)
             return ev
-        if "\n" in value:
-            style = LITERAL
-        elif needs_double_quotes(value):
-            style = DOUBLE
-        else:
-            style = PLAIN
         an = analyze(value, analyses)
         ev.value = value
         ev.an = an
-        ev.style = select_style(style, an, value, False, False)
+        ev.style = select_style(string_style(value), an, value, False, False)
         if ev.style == PLAIN and value == "<<":
             ev.tag = "!!merge"
         return ev

@@ -15,8 +15,7 @@ import base64
 from typing import Any
 
 from .emitter import double_quoted
-from .encoder import DOUBLE, LITERAL, PLAIN, SINGLE, Analysis, scalar_event, select_style
-from .resolve import needs_double_quotes
+from .encoder import LITERAL, PLAIN, SINGLE, Analysis, scalar_event, select_style, string_style
 
 __all__ = ["render_scalar"]
 
@@ -32,14 +31,7 @@ def render_scalar(value: Any, flow: bool, column: int) -> str:
     except UnicodeEncodeError:
         raw = value.encode("utf-8", "surrogateescape")
         return "!!binary " + base64.b64encode(raw).decode("ascii")
-    an = Analysis(value)
-    if "\n" in value:
-        style = LITERAL
-    elif needs_double_quotes(value):
-        style = DOUBLE
-    else:
-        style = PLAIN
-    style = select_style(style, an, value, flow, False)
+    style = select_style(string_style(value), Analysis(value), value, flow, False)
     if style == LITERAL:
         return _literal(value, column) if _literal_fits(value, column) else double_quoted(value)
     if style == PLAIN:
